@@ -1,0 +1,30 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod';
+import { type JsonSecret, jsonSecret } from './json-secret.ts';
+
+/** The InstantPay secret of a stage: `{clientId, clientSecret, endpointIp, authCode?: "1", baseUrl?}`. */
+export const InstantPayCredentialsSchema = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  endpointIp: z.string().min(1),
+  authCode: z.literal('1').default('1'),
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+export type InstantPayCredentials = z.infer<typeof InstantPayCredentialsSchema>;
+
+export type CredentialsSource = JsonSecret<InstantPayCredentials>;
+
+export const CREDENTIALS_PLACEHOLDER_HINT =
+  'set it to {"clientId": ..., "clientSecret": ..., "endpointIp": ...} (see README, "Set the InstantPay secret").';
+
+export function instantPayCredentials(options: {
+  secretName: string;
+  maxAgeSeconds?: number;
+  client?: SecretsManagerClient;
+}): CredentialsSource {
+  return jsonSecret({
+    ...options,
+    schema: InstantPayCredentialsSchema,
+    placeholderHint: CREDENTIALS_PLACEHOLDER_HINT,
+  });
+}
