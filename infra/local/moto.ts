@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /** A moto server (the local AWS API emulator) started on a free loopback port. */
 export interface MotoServer {
@@ -14,18 +15,20 @@ export class MotoMissingError extends Error {
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 1_000;
+const SERVER_SCRIPT = fileURLToPath(new URL('./serial_moto_server.py', import.meta.url));
 const MISSING_HINT =
-  'The local AWS emulator is missing: `python3 -m moto.server` could not start. ' +
+  'The local AWS emulator is missing: moto (the `moto_server` of `pip install moto[server]`) could not be imported by python3. ' +
   "Install it with `pip install 'moto[server]'` (it provides `moto_server`), then try again.";
 
 /**
- * Starts `python3 -m moto.server` on 127.0.0.1 with port 0 and reads the port it bound from its
- * banner, so there is no race for a "free" port. Fails with {@link MotoMissingError} naming the
- * missing tool when python3 or moto is absent.
+ * Starts moto's server through python3 on 127.0.0.1 with port 0 and reads the port it bound from
+ * its banner, so there is no race for a "free" port. Requests are served one at a time (see
+ * `serial_moto_server.py`: moto's threaded server breaks transaction isolation). Fails with
+ * {@link MotoMissingError} naming the missing tool when python3 or moto is absent.
  */
 export async function startMoto(options: { python?: string } = {}): Promise<MotoServer> {
   const python = options.python ?? process.env.PYTHON ?? 'python3';
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', '0'], {
+  const child = spawn(python, [SERVER_SCRIPT, '127.0.0.1', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
