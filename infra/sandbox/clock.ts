@@ -1,0 +1,36 @@
+/** The sandbox's notion of "now", injected so tests can move link timelines without sleeping. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock that only moves when told to. */
+export class ManualClock implements Clock {
+  private current: number;
+
+  constructor(startMs: number = Date.now()) {
+    assertFinite(startMs, 'startMs');
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  advance(ms: number): void {
+    assertFinite(ms, 'ms');
+    if (ms < 0) throw new RangeError(`A clock only moves forward; advance(${ms}) is negative`);
+    this.current += ms;
+  }
+
+  set(ms: number): void {
+    assertFinite(ms, 'ms');
+    this.current = ms;
+  }
+}
+
+function assertFinite(value: number, name: string): void {
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number of milliseconds`);
+}

@@ -1,0 +1,358 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '#infra/sandbox/clock.ts';
+import { SandboxConflictError, SandboxInputError } from '#infra/sandbox/errors.ts';
+import { LinkStore, type UpstreamCreateParams } from '#infra/sandbox/links.ts';
+import { preloadSampleLink, SAMPLE_LINK_ID, SAMPLE_TRACK_DATA } from '#infra/sandbox/sample.ts';
+import { formatIst, parseIst } from '#shared/instantpay/ist-time.ts';
+
+const START = parseIst('2024-03-01 10:00:00') as number;
+const statusesOf = (activity: Array<Record<string, unknown>>) => activity.map((entry) => entry.status);
+
+const created = (overrides: Partial<UpstreamCreateParams> = {}): UpstreamCreateParams => ({
+  amount: 250.5,
+  contact: { name: 'Asha', mobile: '9123456780', email: 'asha@example.com' },
+  alerts: true,
+  paymentModes: ['ACCOUNT'],
+  ...overrides,
+});
+
+describe('ManualClock', () => {
+  it('moves only when advanced or set', () => {
+    const clock = new ManualClock(1_000);
+    clock.advance(500);
+    expect(clock.now()).toBe(1_500);
+    clock.set(42);
+    expect(clock.now()).toBe(42);
+    expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+});
+
+describe('LinkStore scripted timelines', () => {
+  let clock: ManualClock;
+  let store: LinkStore;
+
+  beforeEach(() => {
+    clock = new ManualClock(START);
+    store = new LinkStore({ clock });
+  });
+
+  it('answers the status of the last step reached and accumulates the activity of every step reached', () => {
+    const linkId = store.createScripted({
+      amount: 10,
+      timeline: [
+        { afterMs: 0, status: 'ISSUED' },
+        { afterMs: 5_000, status: 'PROCESSING' },
+        { afterMs: 9_000, status: 'CLAIMED' },
+      ],
+    });
+
+    expect(store.track(linkId)?.status).toBe('ISSUED');
+    clock.advance(4_999);
+    expect(store.track(linkId)?.status).toBe('ISSUED');
+    clock.advance(1);
+    const processing = store.track(linkId);
+    expect(processing?.status).toBe('PROCESSING');
+    expect(statusesOf(processing?.linkActivity ?? [])).toEqual([
+      'Payout link created',
+      'Payout link notification sent to 9876543210 and beneficiary@example.com',
+      'Beneficiary verification successful',
+    ]);
+    clock.advance(4_000);
+    const claimed = store.track(linkId);
+    expect(claimed).toMatchObject({ status: 'CLAIMED', amount: 10 });
+    expect(claimed?.linkActivity).toHaveLength(4);
+    expect(claimed?.linkActivity[3]).toMatchObject({
+      status: 'Link Claimed successfully',
+      activityAt: formatIst(START + 9_000),
+      accountType: 'ACCOUNT',
+      accountNumber: expect.stringMatching(/^[1-9]\d{15}$/),
+      accountIfsc: expect.any(String),
+      orderId: expect.stringMatching(/^1\d{12}[A-Z]{5}$/),
+    });
+  });
+
+  it('sorts steps by afterMs and keeps the given order for equal times', () => {
+    const linkId = store.createScripted({
+      amount: 10,
+      timeline: [
+        { afterMs: 3_000, status: 'CLAIMED' },
+        { afterMs: 0, status: 'ISSUED' },
+        { afterMs: 3_000, status: 'ODD' },
+      ],
+    });
+    clock.advance(3_000);
+    expect(store.track(linkId)?.status).toBe('ODD');
+  });
+
+  it('defaults activityAt of given entries to the step time and keeps the ones given', () => {
+    const linkId = store.createScripted({
+      amount: 10,
+      timeline: [
+        {
+          afterMs: 2_000,
+          status: 'ISSUED',
+          activity: [
+            { status: 'custom', extra: 1 },
+            { status: 'dated', activityAt: '2020-01-01 00:00:00' },
+          ],
+        },
+      ],
+    });
+    clock.advance(2_000);
+    expect(store.track(linkId)?.linkActivity).toEqual([
+      { status: 'custom', activityAt: formatIst(START + 2_000), extra: 1 },
+      { status: 'dated', activityAt: '2020-01-01 00:00:00' },
+    ]);
+  });
+
+  it('does not know a link before its first step', () => {
+    const linkId = store.createScripted({ amount: 10, timeline: [{ afterMs: 1_000, status: 'ISSUED' }] });
+    expect(store.track(linkId)).toBeUndefined();
+    clock.advance(1_000);
+    expect(store.track(linkId)?.status).toBe('ISSUED');
+  });
+
+  it('allows PROCESSING to go back to ISSUED with a failed verification', () => {
+    const linkId = store.createScripted({
+      amount: 10,
+      timeline: [
+        { afterMs: 0, status: 'ISSUED' },
+        { afterMs: 1_000, status: 'PROCESSING' },
+        { afterMs: 2_000, status: 'ISSUED' },
+      ],
+    });
+    clock.advance(2_000);
+    const view = store.track(linkId);
+    expect(view?.status).toBe('ISSUED');
+    expect(view?.linkActivity.at(-1)).toMatchObject({ status: 'Beneficiary verification failed' });
+  });
+
+  it('keeps an unknown status as it is, with a generic activity entry', () => {
+    const linkId = store.createScripted({
+      amount: 10,
+      timeline: [
+        { afterMs: 0, status: 'ISSUED' },
+        { afterMs: 1_000, status: 'ON_HOLD' },
+      ],
+    });
+    clock.advance(1_000);
+    const view = store.track(linkId);
+    expect(view?.status).toBe('ON_HOLD');
+    expect(view?.linkActivity.at(-1)).toEqual({
+      status: 'Status changed to ON_HOLD',
+      activityAt: formatIst(START + 1_000),
+    });
+  });
+
+  it('rejects invalid input and taken ids', () => {
+    expect(() => store.createScripted({ amount: 10, timeline: [] })).toThrow(SandboxInputError);
+    expect(() => store.createScripted({ amount: -1, timeline: [{ afterMs: 0, status: 'ISSUED' }] })).toThrow(
+      SandboxInputError,
+    );
+    expect(() => store.createScripted({ amount: 1, timeline: [{ afterMs: 0.5, status: 'ISSUED' }] })).toThrow(
+      SandboxInputError,
+    );
+    expect(() =>
+      store.createScripted({ linkId: 'a/b', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
+    ).toThrow(SandboxInputError);
+    store.createScripted({ linkId: 'taken', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    expect(() =>
+      store.createScripted({ linkId: 'taken', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
+    ).toThrow(SandboxConflictError);
+  });
+
+  it('generates 24 lowercase hex ids when none is given', () => {
+    expect(store.createScripted({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] })).toMatch(
+      /^[0-9a-f]{24}$/,
+    );
+  });
+});
+
+describe('LinkStore cancel and notify', () => {
+  let clock: ManualClock;
+  let store: LinkStore;
+  const timeline = [
+    { afterMs: 0, status: 'ISSUED' },
+    { afterMs: 10_000, status: 'PROCESSING' },
+    { afterMs: 20_000, status: 'CLAIMED' },
+  ];
+
+  beforeEach(() => {
+    clock = new ManualClock(START);
+    store = new LinkStore({ clock });
+  });
+
+  it('cancels an ISSUED link for good: later steps never happen', () => {
+    const linkId = store.createScripted({ amount: 1, timeline });
+    clock.advance(3_000);
+    expect(store.cancel(linkId)).toEqual({ ok: true });
+    clock.advance(60_000);
+    const view = store.track(linkId);
+    expect(view?.status).toBe('CANCELLED');
+    expect(view?.linkActivity.at(-1)).toEqual({
+      status: 'Payout link cancelled',
+      activityAt: formatIst(START + 3_000),
+    });
+    expect(statusesOf(view?.linkActivity ?? [])).not.toContain('Beneficiary verification successful');
+  });
+
+  it('refuses to cancel a link that is no longer ISSUED, or an unknown one', () => {
+    const linkId = store.createScripted({ amount: 1, timeline });
+    clock.advance(10_000);
+    expect(store.cancel(linkId)).toEqual({
+      ok: false,
+      reason: 'Link cannot be cancelled in status PROCESSING',
+    });
+    expect(store.cancel('nope')).toEqual({ ok: false, reason: 'Invalid link id' });
+  });
+
+  it('adds a notification entry when notified, and refuses a final link', () => {
+    const linkId = store.createScripted({ amount: 1, timeline });
+    clock.advance(1_000);
+    expect(store.notify(linkId)).toEqual({ ok: true });
+    expect(store.track(linkId)?.linkActivity.at(-1)).toEqual({
+      status: 'Payout link notification sent to 9876543210 and beneficiary@example.com',
+      activityAt: formatIst(START + 1_000),
+    });
+    clock.advance(20_000);
+    expect(store.notify(linkId).ok).toBe(false);
+  });
+});
+
+describe('LinkStore links created through the upstream API', () => {
+  let clock: ManualClock;
+  let store: LinkStore;
+
+  beforeEach(() => {
+    clock = new ManualClock(START);
+    store = new LinkStore({ clock, linkUrlBase: () => 'http://sandbox.test' });
+  });
+
+  it('follows the default timeline: ISSUED, PROCESSING after 60 s, CLAIMED after 90 s', () => {
+    const data = store.createFromUpstream(created());
+    const linkId = data.linkId as string;
+    expect(data).toMatchObject({
+      linkId: expect.stringMatching(/^[0-9a-f]{24}$/),
+      status: 'ISSUED',
+      amount: 250.5,
+      url: `http://sandbox.test/payout-link/${linkId}`,
+      activatedAt: formatIst(START),
+      expiredAt: formatIst(START + 24 * 3_600_000),
+    });
+    expect(store.track(linkId)?.linkActivity).toEqual([
+      { status: 'Payout link created', activityAt: formatIst(START) },
+      {
+        status: 'Payout link notification sent to 9123456780 and asha@example.com',
+        activityAt: formatIst(START),
+      },
+    ]);
+    clock.advance(60_000);
+    expect(store.track(linkId)?.status).toBe('PROCESSING');
+    clock.advance(30_000);
+    const claimed = store.track(linkId);
+    expect(claimed?.status).toBe('CLAIMED');
+    expect(claimed?.linkActivity[2]?.accountNumber).toBe(claimed?.linkActivity[3]?.accountNumber);
+  });
+
+  it('expires a link that is not final when the clock passes expiredAt, and no later step happens', () => {
+    const linkId = store.createFromUpstream(created({ expiresAt: START + 30_000 })).linkId as string;
+    clock.advance(29_999);
+    expect(store.track(linkId)?.status).toBe('ISSUED');
+    clock.advance(1);
+    expect(store.track(linkId)?.status).toBe('EXPIRED');
+    clock.advance(120_000);
+    const view = store.track(linkId);
+    expect(view?.status).toBe('EXPIRED');
+    expect(view?.linkActivity.at(-1)).toEqual({
+      status: 'Payout link expired',
+      activityAt: formatIst(START + 30_000),
+    });
+    expect(statusesOf(view?.linkActivity ?? [])).not.toContain('Link Claimed successfully');
+  });
+
+  it('expires a link caught in PROCESSING', () => {
+    const linkId = store.createFromUpstream(created({ expiresAt: START + 70_000 })).linkId as string;
+    clock.advance(100_000);
+    expect(store.track(linkId)?.status).toBe('EXPIRED');
+  });
+
+  it('leaves a link claimed before expiredAt claimed', () => {
+    const linkId = store.createFromUpstream(created({ expiresAt: START + 100_000 })).linkId as string;
+    clock.advance(200_000);
+    const view = store.track(linkId);
+    expect(view?.status).toBe('CLAIMED');
+    expect(statusesOf(view?.linkActivity ?? [])).not.toContain('Payout link expired');
+  });
+
+  it('expires 24 hours after creation by default', () => {
+    const linkId = store.createFromUpstream(created()).linkId as string;
+    store.cancel(linkId); // final before expiry: stays cancelled
+    const other = store.createFromUpstream(created()).linkId as string;
+    clock.advance(24 * 3_600_000);
+    expect(store.track(linkId)?.status).toBe('CANCELLED');
+    expect(store.track(other)?.status).toBe('CLAIMED');
+  });
+
+  it('skips the notification entry when alerts are off or no contact is known', () => {
+    const quiet = store.createFromUpstream(created({ alerts: false })).linkId as string;
+    const anonymous = store.createFromUpstream(created({ contact: undefined })).linkId as string;
+    expect(statusesOf(store.track(quiet)?.linkActivity ?? [])).toEqual(['Payout link created']);
+    expect(statusesOf(store.track(anonymous)?.linkActivity ?? [])).toEqual(['Payout link created']);
+  });
+
+  it('uses a configured default timeline', () => {
+    const custom = new LinkStore({
+      clock,
+      defaultTimeline: [
+        { afterMs: 0, status: 'ISSUED' },
+        { afterMs: 1_000, status: 'CANCELLED' },
+      ],
+    });
+    const linkId = custom.createFromUpstream(created()).linkId as string;
+    clock.advance(1_000);
+    expect(custom.track(linkId)?.status).toBe('CANCELLED');
+  });
+
+  it('lists links newest first with filters and pages', () => {
+    const first = store.createFromUpstream(created({ referenceNo: 'R1' })).linkId as string;
+    clock.advance(1_000);
+    const second = store.createFromUpstream(created({ contact: { mobile: '9000000001' } })).linkId as string;
+    store.cancel(second);
+
+    const all = store.list({ pageNumber: 1, recordsPerPage: 1 });
+    expect(all.meta).toEqual({ totalPages: 2, currentPage: 1, totalRecords: 2, recordsPerPage: 1 });
+    expect(all.records.map((record) => record.linkId)).toEqual([second]);
+    expect(store.list({ pageNumber: 2, recordsPerPage: 1 }).records[0]).toMatchObject({
+      linkId: first,
+      status: 'ISSUED',
+      referenceNo: 'R1',
+      createdAt: formatIst(START),
+    });
+    expect(store.list({ status: 'cancelled', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
+    expect(store.list({ contact: '9000000001', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
+    expect(store.list({ linkId: first, pageNumber: 1, recordsPerPage: 10 }).meta.totalRecords).toBe(1);
+  });
+});
+
+describe('sample link', () => {
+  it('shows exactly the sample data whatever the clock says, and survives reset', () => {
+    const store = new LinkStore({ clock: new ManualClock(0) });
+    preloadSampleLink(store);
+    store.reset();
+    expect(store.track(SAMPLE_LINK_ID)).toEqual(SAMPLE_TRACK_DATA);
+    expect(JSON.stringify(store.track(SAMPLE_LINK_ID))).toContain(
+      '"status":"Payout link notification sent to 8430454547 and [email\u00a0protected]"',
+    );
+    expect(store.cancel(SAMPLE_LINK_ID)).toEqual({
+      ok: false,
+      reason: 'Link cannot be cancelled in status CLAIMED',
+    });
+  });
+
+  it('forgets other links on reset', () => {
+    const store = new LinkStore({ clock: new ManualClock(START) });
+    const linkId = store.createScripted({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    store.reset();
+    expect(store.track(linkId)).toBeUndefined();
+  });
+});
