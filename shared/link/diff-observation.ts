@@ -1,0 +1,62 @@
+import type { LinkObservation } from '#shared/instantpay/client.ts';
+import { ACTIVITY_ADDED, eventIdFor, type LinkChange, STATUS_CHANGED, type Trigger } from './link-event.ts';
+import type { LinkState } from './link-state.ts';
+import { isFinal } from './link-status.ts';
+
+export interface DiffContext {
+  trigger: Trigger;
+  stage: string;
+}
+
+export type DiffResult =
+  /** The observation started before the newest one applied: it must change nothing. */
+  | { kind: 'stale' }
+  /** Nothing worth an event; the state may still move (amount, upstream stamp, check counters). */
+  | { kind: 'unchanged' }
+  | { kind: 'changed'; changes: LinkChange[] };
+
+/**
+ * Which events an observation (activity already masked) produces against the stored state.
+ * The first observation of a link is a status change from `null`. A status change carries the
+ * activity entries new since the last recorded one; new entries without a status change are an
+ * activity event. At most one event per observation; `sequence` continues the link's own count.
+ */
+export function diffObservation(
+  stored: LinkState | null,
+  observed: LinkObservation,
+  context: DiffContext,
+): DiffResult {
+  if (stored?.lastObservedAt != null && observed.startedAt < stored.lastObservedAt) return { kind: 'stale' };
+
+  const previousStatus = stored?.status ?? null;
+  const seen = stored?.activity.length ?? 0;
+  const added = observed.activity.length > seen ? observed.activity.slice(seen) : [];
+  const statusChanged = observed.status !== previousStatus;
+  if (!statusChanged && added.length === 0) return { kind: 'unchanged' };
+
+  const sequence = (stored?.sequence ?? 0) + 1;
+  const change: LinkChange = {
+    detailType: statusChanged ? STATUS_CHANGED : ACTIVITY_ADDED,
+    detail: {
+      eventId: eventIdFor(observed.linkId, sequence),
+      linkId: observed.linkId,
+      sequence,
+      previousStatus,
+      status: observed.status,
+      final: isFinal(observed.status),
+      amount: observed.amount,
+      activity: added,
+      observedAt: new Date(observed.observedAt).toISOString(),
+      trigger: context.trigger,
+      stage: context.stage,
+      ...(stored?.reference === undefined ? {} : { reference: stored.reference }),
+      ...(stored?.metadata === undefined ? {} : { metadata: stored.metadata }),
+      upstream: {
+        ipayUuid: observed.ipayUuid,
+        timestamp: observed.timestamp,
+        environment: observed.environment,
+      },
+    },
+  };
+  return { kind: 'changed', changes: [change] };
+}

@@ -1,0 +1,245 @@
+import { describe, expect, it, vi } from 'vitest';
+import { applyFailedCheck, applyObservation, type Scheduler } from '#shared/link/apply-observation.ts';
+import { diffObservation } from '#shared/link/diff-observation.ts';
+import type { LinkChange } from '#shared/link/link-event.ts';
+import { newLinkState } from '#shared/link/link-state.ts';
+import { nextCheckAt } from '#shared/link/recheck-schedule.ts';
+import { LINK_ID, observation, SAMPLE_ACTIVITY, storedState, T0 } from './fixtures.ts';
+
+const NOW = T0 + 400;
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+/** The real schedule without jitter. */
+const schedule: Scheduler = (input, now) => nextCheckAt(input, now, () => 0.5);
+
+function changesFor(stored: Parameters<typeof diffObservation>[0], observed: ReturnType<typeof observation>) {
+  const result = diffObservation(stored, observed, { trigger: 'scheduled', stage: 'test' });
+  return result.kind === 'changed' ? result.changes : [];
+}
+
+const fakeChange = {} as LinkChange;
+
+describe('applyObservation', () => {
+  it('counts the check, the write and the recorded changes', () => {
+    const stored = storedState({ sequence: 3, version: 8, checks: 11 });
+    const observed = observation({ status: 'PROCESSING' });
+
+    const next = applyObservation(stored, observed, changesFor(stored, observed), NOW, schedule);
+
+    expect(next.checks).toBe(12);
+    expect(next.version).toBe(9);
+    expect(next.sequence).toBe(4);
+  });
+
+  it('adds every change of the observation to the sequence and none when nothing changed', () => {
+    const stored = storedState({ sequence: 3 });
+
+    expect(applyObservation(stored, observation(), [], NOW, schedule).sequence).toBe(3);
+    expect(applyObservation(stored, observation(), [fakeChange, fakeChange], NOW, schedule).sequence).toBe(5);
+  });
+
+  it('records when the answer was read, apart from when it was applied', () => {
+    const observed = observation({ startedAt: T0 + 10, observedAt: T0 + 310 });
+
+    const next = applyObservation(storedState(), observed, [], NOW, schedule);
+
+    expect(next.lastObservedAt).toBe(T0 + 310);
+    expect(next.lastCheckedAt).toBe(NOW);
+  });
+
+  it('sets firstSeenAt on the first successful observation', () => {
+    const stored = newLinkState(LINK_ID, T0 - 5_000);
+    const observed = observation();
+
+    const next = applyObservation(stored, observed, changesFor(stored, observed), NOW, schedule);
+
+    expect(next.firstSeenAt).toBe(NOW);
+    expect(next.status).toBe('ISSUED');
+    expect(next.sequence).toBe(1);
+  });
+
+  it('keeps firstSeenAt once set', () => {
+    const stored = storedState({ firstSeenAt: T0 - 99_000 });
+    const observed = observation({ status: 'CLAIMED', activity: SAMPLE_ACTIVITY });
+
+    const next = applyObservation(stored, observed, changesFor(stored, observed), NOW, schedule);
+
+    expect(next.firstSeenAt).toBe(T0 - 99_000);
+  });
+
+  it('resets the consecutive errors after a success', () => {
+    const stored = storedState({ consecutiveErrors: 5 });
+
+    expect(applyObservation(stored, observation(), [], NOW, schedule).consecutiveErrors).toBe(0);
+  });
+
+  it('takes the observed status, amount and upstream stamp', () => {
+    const observed = observation({ status: 'PROCESSING', amount: 99.5, ipayUuid: 'new-uuid' });
+
+    const next = applyObservation(storedState(), observed, [fakeChange], NOW, schedule);
+
+    expect(next.status).toBe('PROCESSING');
+    expect(next.amount).toBe(99.5);
+    expect(next.upstream).toEqual({
+      statuscode: 'TXN',
+      ipayUuid: 'new-uuid',
+      environment: 'PRODUCTION',
+      timestamp: '2023-12-14 16:42:49',
+    });
+  });
+
+  it('moves lastChangedAt only when the observation recorded a change', () => {
+    const stored = storedState({ lastChangedAt: T0 - 60_000 });
+
+    expect(applyObservation(stored, observation(), [], NOW, schedule).lastChangedAt).toBe(T0 - 60_000);
+    expect(applyObservation(stored, observation(), [fakeChange], NOW, schedule).lastChangedAt).toBe(NOW);
+  });
+
+  it('takes the grown activity list', () => {
+    const observed = observation({ activity: SAMPLE_ACTIVITY.slice(0, 3) });
+
+    expect(applyObservation(storedState(), observed, [], NOW, schedule).activity).toEqual(
+      SAMPLE_ACTIVITY.slice(0, 3),
+    );
+  });
+
+  it('never shrinks the recorded activity when the upstream answers fewer entries', () => {
+    const stored = storedState({ activity: SAMPLE_ACTIVITY.slice(0, 3) });
+    const observed = observation({ activity: SAMPLE_ACTIVITY.slice(0, 1) });
+
+    const next = applyObservation(stored, observed, [], NOW, schedule);
+
+    expect(next.activity).toEqual(SAMPLE_ACTIVITY.slice(0, 3));
+  });
+
+  it.each(['CLAIMED', 'CANCELLED', 'EXPIRED'])('stops watching a link observed %s', (status) => {
+    const stored = storedState({ nextCheckAt: T0 });
+    const observed = observation({ status, activity: SAMPLE_ACTIVITY });
+
+    const next = applyObservation(stored, observed, changesFor(stored, observed), NOW, schedule);
+
+    expect(next.nextCheckAt).toBeNull();
+  });
+
+  it('watches a link that is not final and hands the schedule what it needs', () => {
+    const scheduler = vi.fn<Scheduler>(() => NOW + 12_345);
+    const stored = storedState({ expiresAt: T0 + 86_400_000, consecutiveErrors: 2, lastChangedAt: T0 - 5 });
+
+    const next = applyObservation(
+      stored,
+      observation({ status: 'PROCESSING' }),
+      [fakeChange],
+      NOW,
+      scheduler,
+    );
+
+    expect(next.nextCheckAt).toBe(NOW + 12_345);
+    expect(scheduler).toHaveBeenCalledWith(
+      { status: 'PROCESSING', lastChangeAt: NOW, consecutiveErrors: 0, expiresAt: T0 + 86_400_000 },
+      NOW,
+    );
+  });
+
+  it('schedules a PROCESSING link 30 seconds later with the real schedule', () => {
+    const next = applyObservation(
+      storedState(),
+      observation({ status: 'PROCESSING' }),
+      [fakeChange],
+      NOW,
+      schedule,
+    );
+
+    expect(next.nextCheckAt).toBe(NOW + 30 * SECOND);
+  });
+
+  it('leaves the registration fields of the stored state alone', () => {
+    const stored = storedState({ reference: 'ref-1', metadata: { a: 'b' }, expiresAt: T0 + MINUTE });
+
+    const next = applyObservation(stored, observation(), [], NOW, schedule);
+
+    expect(next.linkId).toBe(LINK_ID);
+    expect(next.registeredAt).toBe(stored.registeredAt);
+    expect(next.reference).toBe('ref-1');
+    expect(next.metadata).toEqual({ a: 'b' });
+    expect(next.expiresAt).toBe(T0 + MINUTE);
+  });
+
+  it('does not modify the stored state it is given', () => {
+    const stored = storedState();
+    const snapshot = structuredClone(stored);
+
+    applyObservation(
+      stored,
+      observation({ status: 'CLAIMED', activity: SAMPLE_ACTIVITY }),
+      [fakeChange],
+      NOW,
+      schedule,
+    );
+
+    expect(stored).toEqual(snapshot);
+  });
+});
+
+describe('applyFailedCheck', () => {
+  it('counts the check and the write and one more consecutive error', () => {
+    const stored = storedState({ checks: 4, version: 6, consecutiveErrors: 1 });
+
+    const next = applyFailedCheck(stored, NOW, schedule);
+
+    expect(next.checks).toBe(5);
+    expect(next.version).toBe(7);
+    expect(next.consecutiveErrors).toBe(2);
+    expect(next.lastCheckedAt).toBe(NOW);
+  });
+
+  it('changes neither the status nor what was observed', () => {
+    const stored = storedState({ status: 'PROCESSING', sequence: 3, activity: SAMPLE_ACTIVITY.slice(0, 3) });
+
+    const next = applyFailedCheck(stored, NOW, schedule);
+
+    expect(next.status).toBe('PROCESSING');
+    expect(next.amount).toBe(stored.amount);
+    expect(next.activity).toEqual(SAMPLE_ACTIVITY.slice(0, 3));
+    expect(next.sequence).toBe(3);
+    expect(next.lastObservedAt).toBe(stored.lastObservedAt);
+    expect(next.lastChangedAt).toBe(stored.lastChangedAt);
+    expect(next.firstSeenAt).toBe(stored.firstSeenAt);
+    expect(next.upstream).toEqual(stored.upstream);
+  });
+
+  it('backs off the next check with the error count', () => {
+    const stored = storedState({ status: 'PROCESSING', consecutiveErrors: 2 });
+
+    const next = applyFailedCheck(stored, NOW, schedule);
+
+    expect(next.nextCheckAt).toBe(NOW + 2 * MINUTE);
+  });
+
+  it('hands the schedule the grown error count and the known last change', () => {
+    const scheduler = vi.fn<Scheduler>(() => null);
+    const stored = storedState({ consecutiveErrors: 0, lastChangedAt: T0 - 7, expiresAt: T0 + MINUTE });
+
+    applyFailedCheck(stored, NOW, scheduler);
+
+    expect(scheduler).toHaveBeenCalledWith(
+      { status: 'ISSUED', lastChangeAt: T0 - 7, consecutiveErrors: 1, expiresAt: T0 + MINUTE },
+      NOW,
+    );
+  });
+
+  it('keeps backing off a never observed link', () => {
+    const stored = newLinkState(LINK_ID, T0);
+
+    const next = applyFailedCheck(stored, NOW, schedule);
+
+    expect(next.status).toBeNull();
+    expect(next.firstSeenAt).toBeNull();
+    expect(next.nextCheckAt).toBe(NOW + 30 * SECOND);
+  });
+
+  it('leaves a final link unwatched', () => {
+    const stored = storedState({ status: 'CLAIMED', activity: SAMPLE_ACTIVITY, nextCheckAt: null });
+
+    expect(applyFailedCheck(stored, NOW, schedule).nextCheckAt).toBeNull();
+  });
+});
