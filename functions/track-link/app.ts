@@ -1,0 +1,166 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod';
+import { type ProblemResponse, problem, problemFor } from '#shared/http/problem.ts';
+import { toLinkView } from '#shared/link/link-view.ts';
+import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
+import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
+import {
+  describeProblems,
+  LinkIdSchema,
+  ListQuerySchema,
+  MAX_BODY_BYTES,
+  RegisterLinkBodySchema,
+  TrackQuerySchema,
+} from './requests.ts';
+
+type Response = APIGatewayProxyStructuredResultV2;
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+/**
+ * The `track-link` API as a plain function of an HTTP API (payload v2) event: route, validate,
+ * call the core, map the result or the error. The Lambda handler and the local cloud both use it.
+ */
+export function createApi(tracker: LinkTracker, log: TrackerLog) {
+  return async function handle(event: APIGatewayProxyEventV2): Promise<Response> {
+    let linkId: string | undefined;
+    try {
+      const method = event.requestContext.http.method.toUpperCase();
+      const segments = pathSegments(event);
+      if (
+        segments[0] !== 'links' ||
+        segments.length > 3 ||
+        (segments.length === 3 && segments[2] !== 'events')
+      ) {
+        return problemResponse({
+          problem: problem(404, 'not-found', 'Not found', 'There is no such route.'),
+        });
+      }
+      if (segments.length === 1) {
+        if (method === 'GET') return await listLinks(event);
+        if (method === 'POST') return await registerLink(event);
+        return methodNotAllowed(['GET', 'POST']);
+      }
+      linkId = parseLinkId(segments[1]!);
+      if (segments.length === 3) {
+        if (method !== 'GET') return methodNotAllowed(['GET']);
+        const events = await tracker.events(linkId);
+        return json(200, {
+          linkId,
+          events: events.map((change) => ({
+            detailType: change.detailType,
+            publishedAt: change.publishedAt === null ? null : new Date(change.publishedAt).toISOString(),
+            ...change.detail,
+          })),
+        });
+      }
+      if (method === 'GET') {
+        const query = parse(TrackQuerySchema, event.queryStringParameters ?? {}, 'query');
+        return json(200, toLinkView(await tracker.trackNow(linkId, query.maxAgeSeconds)));
+      }
+      if (method === 'DELETE') {
+        await tracker.unwatch(linkId);
+        return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+      }
+      return methodNotAllowed(['GET', 'DELETE']);
+    } catch (error) {
+      const response = problemFor(error, linkId);
+      const attributes = { linkId, status: response.problem.status, error: errorSummary(error) };
+      if (response.problem.status >= 500) log.error('request failed', attributes);
+      else log.info('request refused', attributes);
+      return problemResponse(response);
+    }
+  };
+
+  async function registerLink(event: APIGatewayProxyEventV2): Promise<Response> {
+    const body = parse(RegisterLinkBodySchema, readJsonBody(event), 'body');
+    const result = await tracker.register(body.linkId, {
+      ...(body.expiresAt === undefined ? {} : { expiresAt: Date.parse(body.expiresAt) }),
+      ...(body.reference === undefined ? {} : { reference: body.reference }),
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    });
+    return json(result.created ? 201 : 200, toLinkView(result.state));
+  }
+
+  async function listLinks(event: APIGatewayProxyEventV2): Promise<Response> {
+    const query = parse(ListQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await tracker.list(query.state, query.limit, query.cursor);
+    return json(200, { links: page.links.map(toLinkView), nextCursor: page.nextCursor });
+  }
+}
+
+/** Path segments after any stage prefix, percent-decoded; a malformed escape is a 400. */
+function pathSegments(event: APIGatewayProxyEventV2): string[] {
+  let path = event.rawPath ?? '/';
+  const stage = event.requestContext.stage;
+  if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+  return path
+    .split('/')
+    .filter((segment) => segment.length > 0)
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        throw new InvalidRequestError('The path is not valid percent-encoding.', ['path: malformed escape']);
+      }
+    });
+}
+
+function parseLinkId(segment: string): string {
+  const result = LinkIdSchema.safeParse(segment);
+  if (!result.success) {
+    throw new InvalidRequestError('The link id must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -.', [
+      'linkId: invalid',
+    ]);
+  }
+  return result.data;
+}
+
+function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') {
+    throw new InvalidRequestError('A JSON body is required.', ['(body): required']);
+  }
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new InvalidRequestError(`The body must be at most ${MAX_BODY_BYTES} bytes.`, ['(body): too large']);
+  }
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch {
+    throw new InvalidRequestError('The body must be UTF-8 JSON.', ['(body): not JSON']);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
+  const result = schema.safeParse(input);
+  if (!result.success)
+    throw new InvalidRequestError(`The ${where} is not valid.`, describeProblems(result.error));
+  return result.data;
+}
+
+function json(statusCode: number, body: unknown): Response {
+  return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}
+
+function problemResponse({ problem: p, retryAfterSeconds }: ProblemResponse): Response {
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+  };
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.ceil(retryAfterSeconds));
+  return { statusCode: p.status, headers, body: JSON.stringify(p) };
+}
+
+function methodNotAllowed(allow: string[]): Response {
+  const response = problemResponse({
+    problem: problem(405, 'method-not-allowed', 'Method not allowed', `Use ${allow.join(' or ')}.`),
+  });
+  return { ...response, headers: { ...response.headers, allow: allow.join(', ') } };
+}
+
+/** Names and messages of our own errors carry no secret or personal data; causes are not followed. */
+function errorSummary(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { name: typeof error };
+  const { statuscode, httpStatus } = error as { statuscode?: string; httpStatus?: number };
+  return { name: error.name, message: error.message, statuscode, httpStatus };
+}

@@ -1,0 +1,70 @@
+import * as z from 'zod';
+import { busName } from '#shared/events/bus.ts';
+import { DEFAULT_SCHEDULE, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** A positive number, written as a decimal or a fraction (`1/60`). */
+const ratio = z
+  .string()
+  .regex(/^\d+(\.\d+)?(\/\d+(\.\d+)?)?$/, 'a positive number such as 1, 0.5 or 1/60')
+  .transform((text) => {
+    const [top, bottom] = text.split('/');
+    return Number(top) / (bottom === undefined ? 1 : Number(bottom));
+  })
+  .refine((value) => Number.isFinite(value) && value > 0, 'a positive number');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** The environment every function reads, parsed once at cold start. */
+export const RuntimeEnvSchema = z.object({
+  STAGE: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lower-case stage name such as dev or prod'),
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1).optional(),
+  INSTANTPAY_SECRET_NAME: z.string().min(1),
+  /** Used when the secret has no `baseUrl`. */
+  INSTANTPAY_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  UPSTREAM_TIMEOUT_MS: positiveInt(5_000),
+  SECRET_MAX_AGE_SECONDS: positiveInt(300),
+  MASK_PERSONAL_DATA: flag.default(true),
+  SCHEDULE_SCALE: ratio.default(1),
+});
+
+export interface RuntimeConfig {
+  stage: string;
+  tableName: string;
+  eventBusName: string;
+  instantPaySecretName: string;
+  instantPayBaseUrl: string | undefined;
+  upstreamTimeoutMs: number;
+  secretMaxAgeSeconds: number;
+  maskPersonalData: boolean;
+  schedule: ScheduleConfig;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment or fails fast naming each faulty variable (never its value). */
+export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
+  const parsed = RuntimeEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    stage: e.STAGE,
+    tableName: e.TABLE_NAME,
+    eventBusName: e.EVENT_BUS_NAME ?? busName(e.STAGE),
+    instantPaySecretName: e.INSTANTPAY_SECRET_NAME,
+    instantPayBaseUrl: e.INSTANTPAY_BASE_URL,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    secretMaxAgeSeconds: e.SECRET_MAX_AGE_SECONDS,
+    maskPersonalData: e.MASK_PERSONAL_DATA,
+    schedule: { ...DEFAULT_SCHEDULE, scale: e.SCHEDULE_SCALE },
+  };
+}

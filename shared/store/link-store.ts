@@ -1,0 +1,395 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LinkObservation } from '#shared/instantpay/client.ts';
+import type { DetailType, LinkChange, LinkEventDetail } from '#shared/link/link-event.ts';
+import type { LinkState } from '#shared/link/link-state.ts';
+import { isFinal } from '#shared/link/link-status.ts';
+import { DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';
+
+/** Module-level default: one client per container. */
+let defaultDocumentClient: DynamoDBDocumentClient | undefined;
+export function sharedDocumentClient(): DynamoDBDocumentClient {
+  defaultDocumentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return defaultDocumentClient;
+}
+
+export type ListState = 'watching' | 'final' | 'idle';
+const OUTBOX_PARTITION = 'outbox';
+const LINK_SK = 'LINK';
+
+export interface StoredChange {
+  detailType: DetailType;
+  detail: LinkEventDetail;
+  recordedAt: number;
+  publishedAt: number | null;
+}
+
+/** The result of a conditional write: done, or somebody else wrote first (here is what they wrote). */
+export type WriteResult = { ok: true; state: LinkState } | { ok: false; current: LinkState | null };
+
+export function linkKey(linkId: string) {
+  return { pk: `LINK#${linkId}`, sk: LINK_SK };
+}
+
+function changeKey(linkId: string, sequence: number) {
+  return { pk: `LINK#${linkId}`, sk: `CHANGE#${String(sequence).padStart(10, '0')}` };
+}
+
+/** FNV-1a: a stable, well-spread shard for a link id. */
+export function dueShardOf(linkId: string, shards = DUE_SHARDS): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < linkId.length; i++) {
+    hash ^= linkId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return dueShardName((hash >>> 0) % shards);
+}
+
+export function dueShardName(shard: number): string {
+  return `due#${String(shard).padStart(3, '0')}`;
+}
+
+function listStateOf(state: LinkState): ListState {
+  if (state.status !== null && isFinal(state.status)) return 'final';
+  return state.nextCheckAt === null ? 'idle' : 'watching';
+}
+
+/** The DynamoDB item of a link: its state plus the keys of the sparse indexes it belongs to. */
+function toItem(state: LinkState): Record<string, unknown> {
+  const item: Record<string, unknown> = {
+    ...linkKey(state.linkId),
+    type: 'link',
+    ...state,
+    activityCount: state.activity.length,
+    listState: listStateOf(state),
+  };
+  // A null index key would be rejected; an absent one keeps the item out of the sparse index.
+  if (state.nextCheckAt === null) delete item.nextCheckAt;
+  else item.dueShard = dueShardOf(state.linkId);
+  for (const [key, value] of Object.entries(item))
+    if (value === null || value === undefined) delete item[key];
+  return item;
+}
+
+function fromItem(item: Record<string, unknown>): LinkState {
+  const get = <T>(key: string, fallback: T): T => (item[key] === undefined ? fallback : (item[key] as T));
+  return {
+    linkId: item.linkId as string,
+    status: get<string | null>('status', null),
+    amount: get<number | null>('amount', null),
+    activity: get('activity', []),
+    sequence: get('sequence', 0),
+    version: get('version', 0),
+    registeredAt: get('registeredAt', 0),
+    firstSeenAt: get<number | null>('firstSeenAt', null),
+    lastObservedAt: get<number | null>('lastObservedAt', null),
+    lastCheckedAt: get<number | null>('lastCheckedAt', null),
+    lastChangedAt: get<number | null>('lastChangedAt', null),
+    nextCheckAt: get<number | null>('nextCheckAt', null),
+    checks: get('checks', 0),
+    consecutiveErrors: get('consecutiveErrors', 0),
+    expiresAt: get<number | null>('expiresAt', null),
+    ...(item.reference === undefined ? {} : { reference: item.reference as string }),
+    ...(item.metadata === undefined ? {} : { metadata: item.metadata as Record<string, string> }),
+    upstream: get('upstream', null),
+  };
+}
+
+function oldItem(error: { Item?: Record<string, unknown> }): LinkState | null {
+  // The low-level exception carries the item in DynamoDB JSON.
+  return error.Item ? fromItem(unmarshall(error.Item as never)) : null;
+}
+
+export interface LinkStoreOptions {
+  tableName: string;
+  client?: DynamoDBDocumentClient;
+}
+
+/** The link table: every read and write of links and their recorded changes. */
+export class LinkStore {
+  readonly tableName: string;
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(options: LinkStoreOptions) {
+    this.tableName = options.tableName;
+    this.db = options.client ?? sharedDocumentClient();
+  }
+
+  async getLink(linkId: string, consistent = true): Promise<LinkState | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: linkKey(linkId), ConsistentRead: consistent }),
+    );
+    return Item ? fromItem(Item) : null;
+  }
+
+  /**
+   * The one-write path of a check that finds nothing new: moves the check counters and
+   * `nextCheckAt` only if the stored link still has this status, activity and amount, the
+   * observation is not stale, and the computed `nextCheckAt` does not overshoot `expiresAt`.
+   * Otherwise answers the stored item (no extra read) so the caller can diff.
+   */
+  async touchIfUnchanged(
+    observed: LinkObservation,
+    nextCheckAt: number | null,
+    now: number,
+    expiryGraceMs: number,
+  ): Promise<WriteResult> {
+    const watching = nextCheckAt !== null;
+    const finalStatus = isFinal(observed.status);
+    const sets = [
+      'lastObservedAt = :observedAt',
+      'lastCheckedAt = :now',
+      'checks = checks + :one',
+      'version = version + :one',
+      'consecutiveErrors = :zero',
+      'upstream = :upstream',
+      'listState = :listState',
+    ];
+    if (watching) sets.push('nextCheckAt = :next', 'dueShard = :shard');
+    const values: Record<string, unknown> = {
+      ':status': observed.status,
+      ':count': observed.activity.length,
+      ':amount': observed.amount,
+      ':startedAt': observed.startedAt,
+      ':observedAt': observed.observedAt,
+      ':now': now,
+      ':one': 1,
+      ':zero': 0,
+      ':upstream': {
+        statuscode: observed.statuscode,
+        ipayUuid: observed.ipayUuid,
+        environment: observed.environment,
+        timestamp: observed.timestamp,
+      },
+      ':listState': finalStatus ? 'final' : watching ? 'watching' : 'idle',
+    };
+    let condition =
+      'attribute_exists(pk) AND #status = :status AND activityCount = :count AND amount = :amount AND lastObservedAt <= :startedAt';
+    if (watching) {
+      values[':next'] = nextCheckAt;
+      values[':shard'] = dueShardOf(observed.linkId);
+      values[':latestNext'] = nextCheckAt - expiryGraceMs;
+      condition += ' AND (attribute_not_exists(expiresAt) OR expiresAt >= :latestNext)';
+    }
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: linkKey(observed.linkId),
+          UpdateExpression: `SET ${sets.join(', ')}${watching ? '' : ' REMOVE nextCheckAt, dueShard'}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, state: fromItem(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { ok: false, current: oldItem(error) };
+      throw error;
+    }
+  }
+
+  /** Writes a state with no change to record, if nobody wrote since `expectedVersion` (`null`: a new link). */
+  async saveState(expectedVersion: number | null, next: LinkState): Promise<WriteResult> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(next),
+          ...versionCondition(expectedVersion),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, state: next };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { ok: false, current: oldItem(error) };
+      throw error;
+    }
+  }
+
+  /**
+   * Records changes exactly once: one transaction writes the new state (conditional on the version
+   * read) and one item per change (conditional on not existing), each marked unpublished (outbox).
+   */
+  async commitChanges(
+    expectedVersion: number | null,
+    next: LinkState,
+    changes: readonly LinkChange[],
+    now: number,
+  ): Promise<WriteResult> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(next),
+                ...versionCondition(expectedVersion),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            ...changes.map((change) => ({
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...changeKey(change.detail.linkId, change.detail.sequence),
+                  type: 'change',
+                  linkId: change.detail.linkId,
+                  sequence: change.detail.sequence,
+                  detailType: change.detailType,
+                  detail: change.detail,
+                  recordedAt: now,
+                  outboxPk: OUTBOX_PARTITION,
+                  outboxAt: now,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            })),
+          ],
+        }),
+      );
+      return { ok: true, state: next };
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          const first = reasons[0] as { Item?: Record<string, unknown> } | undefined;
+          return { ok: false, current: first?.Item ? oldItem(first) : await this.getLink(next.linkId) };
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Marks changes published: they leave the outbox index. */
+  async markPublished(changes: readonly LinkChange[], at: number): Promise<void> {
+    await Promise.all(
+      changes.map((change) =>
+        this.db
+          .send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: changeKey(change.detail.linkId, change.detail.sequence),
+              UpdateExpression: 'SET publishedAt = :at REMOVE outboxPk, outboxAt',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':at': at },
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }),
+      ),
+    );
+  }
+
+  /** Changes recorded but not yet published, oldest first, without a scan. */
+  async listUnpublished(limit: number): Promise<LinkChange[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: OUTBOX_INDEX.indexName,
+        KeyConditionExpression: 'outboxPk = :pk',
+        ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => ({
+      detailType: item.detailType as DetailType,
+      detail: item.detail as LinkEventDetail,
+    }));
+  }
+
+  /** A link's recorded changes, oldest first. */
+  async listChanges(linkId: string): Promise<StoredChange[]> {
+    const changes: StoredChange[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': linkKey(linkId).pk, ':prefix': 'CHANGE#' },
+          ScanIndexForward: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        changes.push({
+          detailType: item.detailType as DetailType,
+          detail: item.detail as LinkEventDetail,
+          recordedAt: item.recordedAt as number,
+          publishedAt: (item.publishedAt as number | undefined) ?? null,
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return changes;
+  }
+
+  /** Links in one list state, by link id, a page at a time. */
+  async listLinks(
+    state: ListState,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ links: LinkState[]; lastKey: Record<string, unknown> | undefined }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: STATE_INDEX.indexName,
+        KeyConditionExpression: 'listState = :state',
+        ExpressionAttributeValues: { ':state': state },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const keys = (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    const links = await this.batchGet(keys);
+    const order = new Map(keys.map((key, index) => [key.pk as string, index]));
+    links.sort((a, b) => (order.get(linkKey(a.linkId).pk) ?? 0) - (order.get(linkKey(b.linkId).pk) ?? 0));
+    return { links, lastKey: page.LastEvaluatedKey };
+  }
+
+  private async batchGet(keys: Record<string, unknown>[]): Promise<LinkState[]> {
+    const links: LinkState[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
+        const result: BatchGetCommandOutput = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) links.push(fromItem(item));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return links;
+  }
+}
+
+function versionCondition(expectedVersion: number | null) {
+  return expectedVersion === null
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: { ':version': expectedVersion },
+      };
+}

@@ -1,0 +1,90 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The one table, defined once: the CDK construct and the local cloud and tests (which create it on
+ * the emulator) both build it from this.
+ *
+ * Items:
+ *   link    pk = LINK#<linkId>  sk = LINK                the link's state
+ *   change  pk = LINK#<linkId>  sk = CHANGE#<sequence>   one recorded change (event detail + publishedAt)
+ *
+ * Sparse indexes (an item is in an index only while it has the index's key attributes):
+ *   due      dueShard (S) + nextCheckAt (N)  watched links by due time, sharded by link id
+ *   outbox   outboxPk (S) + outboxAt (N)     changes not yet published, oldest first
+ *   byState  listState (S) + linkId (S)      links by watching / final / idle, for listing
+ */
+export type AttributeType = 'S' | 'N';
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  projection: 'KEYS_ONLY' | 'ALL';
+}
+
+export const TABLE_KEYS = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+} as const satisfies { partitionKey: KeyAttribute; sortKey: KeyAttribute };
+
+export const DUE_INDEX = {
+  indexName: 'due',
+  partitionKey: { name: 'dueShard', type: 'S' },
+  sortKey: { name: 'nextCheckAt', type: 'N' },
+  // The recheck claims each due link with a write that returns the whole item: keys suffice here.
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexDefinition;
+
+export const OUTBOX_INDEX = {
+  indexName: 'outbox',
+  partitionKey: { name: 'outboxPk', type: 'S' },
+  sortKey: { name: 'outboxAt', type: 'N' },
+  // Change items are small and leave the index once published: carry them whole for republishing.
+  projection: 'ALL',
+} as const satisfies IndexDefinition;
+
+export const STATE_INDEX = {
+  indexName: 'byState',
+  partitionKey: { name: 'listState', type: 'S' },
+  sortKey: { name: 'linkId', type: 'S' },
+  // Keys only, so a check that moves nothing but counters never writes to this index.
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexDefinition;
+
+export const INDEXES: readonly IndexDefinition[] = [DUE_INDEX, OUTBOX_INDEX, STATE_INDEX];
+
+/** How many partitions the due index spreads watched links over (a power of two up to 256). */
+export const DUE_SHARDS = 16;
+
+/** The `CreateTable` input for the emulator; the CDK construct maps the same constants. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const attributes = new Map<string, AttributeType>();
+  for (const key of [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]) attributes.set(key.name, key.type);
+  for (const index of INDEXES) {
+    attributes.set(index.partitionKey.name, index.partitionKey.type);
+    attributes.set(index.sortKey.name, index.sortKey.type);
+  }
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+      AttributeName,
+      AttributeType,
+    })),
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey.name, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
+  };
+}
