@@ -27,6 +27,10 @@ export interface BusEvent {
   detail: Record<string, unknown> & { eventId: string; linkId: string; sequence: number; status: string };
 }
 
+/** A response of the API as tests read it: `body` is parsed JSON, read by the contract's field names. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies by the contract's field names.
+export type ApiResponse = { status: number; headers: Record<string, string>; body: any };
+
 export interface FixtureOptions {
   clock?: Clock;
   env?: Record<string, string>;
@@ -94,8 +98,7 @@ export async function trackerFixture(options: FixtureOptions = {}) {
       rawBody?: string | Buffer;
       headers?: Record<string, string>;
     } = {},
-    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies by the contract's field names.
-  ): Promise<{ status: number; headers: Record<string, string>; body: any }> {
+  ): Promise<ApiResponse> {
     const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
     const response = (await api(
       httpApiEvent({

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_LINK_ID } from '#infra/sandbox/server.ts';
-import { trackerFixture } from '#test/support/tracker-fixture.ts';
+import { type ApiResponse, trackerFixture } from '#test/support/tracker-fixture.ts';
 
 let world: Awaited<ReturnType<typeof trackerFixture>>;
 
@@ -23,10 +23,7 @@ async function fault(body: Record<string, unknown>) {
   expect(response.status).toBe(201);
 }
 
-function expectProblem(
-  response: { status: number; headers: Record<string, string>; body: any },
-  status: number,
-) {
+function expectProblem(response: ApiResponse, status: number) {
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toBe('application/problem+json');
   expect(response.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
