@@ -36,7 +36,7 @@ describe('the API maps every failure as the contract says (faults from the sandb
     const before = world.sandbox.stats().total;
     for (const path of [
       '/links/has%20space',
-      '/links/' + 'a'.repeat(65),
+      `/links/${'a'.repeat(65)}`,
       '/links/%2E%2E',
       '/links/a.b/events',
     ]) {
