@@ -48,14 +48,18 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+type Env = Record<string, string | undefined>;
+
 /** Parses the environment or fails fast naming each faulty variable (never its value). */
-export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
-  const parsed = RuntimeEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+export function parseEnv<T>(schema: z.ZodType<T>, env: Env): T {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+}
+
+export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  const e = parseEnv(RuntimeEnvSchema, env);
   return {
     stage: e.STAGE,
     tableName: e.TABLE_NAME,
@@ -66,5 +70,32 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     secretMaxAgeSeconds: e.SECRET_MAX_AGE_SECONDS,
     maskPersonalData: e.MASK_PERSONAL_DATA,
     schedule: { ...DEFAULT_SCHEDULE, scale: e.SCHEDULE_SCALE },
+  };
+}
+
+/** The scheduled run's own settings, per stage. */
+export const RecheckEnvSchema = z.object({
+  RECHECK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** The upstream call budget of the whole stage; each of the parallel runs takes its share. */
+  UPSTREAM_MAX_RPS: z.coerce.number().positive().max(10_000).default(20),
+  RECHECK_PARALLEL_RUNS: z.coerce.number().int().min(1).max(256).default(1),
+  /** Stop taking new links when less than this is left of the invocation. */
+  RECHECK_STOP_BEFORE_MS: z.coerce.number().int().min(0).default(15_000),
+});
+
+export interface RecheckConfig {
+  concurrency: number;
+  upstreamMaxRps: number;
+  parallelRuns: number;
+  stopBeforeMs: number;
+}
+
+export function loadRecheckConfig(env: Env = process.env): RecheckConfig {
+  const e = parseEnv(RecheckEnvSchema, env);
+  return {
+    concurrency: e.RECHECK_CONCURRENCY,
+    upstreamMaxRps: e.UPSTREAM_MAX_RPS,
+    parallelRuns: e.RECHECK_PARALLEL_RUNS,
+    stopBeforeMs: e.RECHECK_STOP_BEFORE_MS,
   };
 }

@@ -15,7 +15,7 @@ export interface ScheduleConfig {
   issuedFinallyEveryMs: number;
   /** +- this fraction of the interval, so links registered together spread out. */
   jitter: number;
-  errorBackoffBaseMs: number;
+  /** After `n` consecutive upstream errors the usual interval is doubled `n` times, up to this. */
   errorBackoffCapMs: number;
   /** After `expiresAt`, one more check this long past it, then watching ends. */
   expiryGraceMs: number;
@@ -32,7 +32,6 @@ export const DEFAULT_SCHEDULE: ScheduleConfig = {
   ],
   issuedFinallyEveryMs: 1 * HOUR,
   jitter: 0.1,
-  errorBackoffBaseMs: 30 * SECOND,
   errorBackoffCapMs: 1 * HOUR,
   expiryGraceMs: 1 * MINUTE,
   scale: 1,
@@ -67,10 +66,14 @@ export function nextCheckAt(
 }
 
 function baseInterval(link: ScheduleInput, now: number, config: ScheduleConfig): number {
-  if (link.consecutiveErrors > 0) {
-    const exponent = Math.min(link.consecutiveErrors - 1, 30);
-    return Math.min(config.errorBackoffBaseMs * 2 ** exponent, config.errorBackoffCapMs);
-  }
+  const usual = usualInterval(link, now, config);
+  if (link.consecutiveErrors === 0) return usual;
+  // Exponential backoff from the usual interval, so an error never makes a link checked more often.
+  const backedOff = usual * 2 ** Math.min(link.consecutiveErrors, 30);
+  return Math.max(usual, Math.min(backedOff, config.errorBackoffCapMs));
+}
+
+function usualInterval(link: ScheduleInput, now: number, config: ScheduleConfig): number {
   if (link.status === 'PROCESSING') return config.processingEveryMs;
   // Measured on the uncompressed schedule, so a compressed schedule slows down at the same relative pace.
   const sinceChange = link.lastChangeAt === null ? 0 : Math.max(0, now - link.lastChangeAt) / config.scale;

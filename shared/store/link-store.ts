@@ -18,7 +18,7 @@ import type { LinkObservation } from '#shared/instantpay/client.ts';
 import type { DetailType, LinkChange, LinkEventDetail } from '#shared/link/link-event.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
-import { DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';
+import { DUE_INDEX, DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';
 
 /** Module-level default: one client per container. */
 let defaultDocumentClient: DynamoDBDocumentClient | undefined;
@@ -32,6 +32,12 @@ export function sharedDocumentClient(): DynamoDBDocumentClient {
 export type ListState = 'watching' | 'final' | 'idle';
 const OUTBOX_PARTITION = 'outbox';
 const LINK_SK = 'LINK';
+
+/** A due link as the due index gives it. */
+export interface DueLink {
+  linkId: string;
+  nextCheckAt: number;
+}
 
 export interface StoredChange {
   detailType: DetailType;
@@ -276,6 +282,79 @@ export class LinkStore {
           return { ok: false, current: first?.Item ? oldItem(first) : await this.getLink(next.linkId) };
         }
       }
+      throw error;
+    }
+  }
+
+  /**
+   * One page of due links of one shard, oldest first: `nextCheckAt <= now` on the sparse due index.
+   * Never a scan: the cost follows the number of due links, not the table's size.
+   */
+  async queryDue(
+    shard: string,
+    now: number,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ due: DueLink[]; lastKey: Record<string, unknown> | undefined }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DUE_INDEX.indexName,
+        KeyConditionExpression: 'dueShard = :shard AND nextCheckAt <= :now',
+        ExpressionAttributeValues: { ':shard': shard, ':now': now },
+        ScanIndexForward: true,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const due = (page.Items ?? []).map((item) => ({
+      linkId: (item.pk as string).slice('LINK#'.length),
+      nextCheckAt: item.nextCheckAt as number,
+    }));
+    return { due, lastKey: page.LastEvaluatedKey };
+  }
+
+  /** How many links of one shard are due, from `startKey` on (for the backlog metric). */
+  async countDue(shard: string, now: number, startKey?: Record<string, unknown>): Promise<number> {
+    let count = 0;
+    let start = startKey;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DUE_INDEX.indexName,
+          KeyConditionExpression: 'dueShard = :shard AND nextCheckAt <= :now',
+          ExpressionAttributeValues: { ':shard': shard, ':now': now },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  /**
+   * Claims a due link for one run: moves its `nextCheckAt` to `leaseUntil` only if it is still the
+   * value the run read, so two overlapping runs never check the same link twice. Answers the whole
+   * claimed item, or `null` when another run (or a check) got there first.
+   */
+  async claim(linkId: string, expectedNextCheckAt: number, leaseUntil: number): Promise<LinkState | null> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: linkKey(linkId),
+          UpdateExpression: 'SET nextCheckAt = :lease, version = version + :one',
+          ConditionExpression: 'nextCheckAt = :expected',
+          ExpressionAttributeValues: { ':lease': leaseUntil, ':expected': expectedNextCheckAt, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? fromItem(Attributes) : null;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
       throw error;
     }
   }

@@ -50,7 +50,7 @@ const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
  */
 export class LinkTracker {
   readonly store: LinkStore;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: TrackerLog;
   private readonly schedule: Scheduler;

@@ -212,7 +212,7 @@ describe('applyFailedCheck', () => {
 
     const next = applyFailedCheck(stored, NOW, schedule);
 
-    expect(next.nextCheckAt).toBe(NOW + 2 * MINUTE);
+    expect(next.nextCheckAt).toBe(NOW + 4 * MINUTE);
   });
 
   it('hands the schedule the grown error count and the known last change', () => {
@@ -234,7 +234,7 @@ describe('applyFailedCheck', () => {
 
     expect(next.status).toBeNull();
     expect(next.firstSeenAt).toBeNull();
-    expect(next.nextCheckAt).toBe(NOW + 30 * SECOND);
+    expect(next.nextCheckAt).toBe(NOW + 2 * MINUTE);
   });
 
   it('leaves a final link unwatched', () => {

@@ -86,20 +86,37 @@ describe('nextCheckAt', () => {
   });
 
   it.each([
-    [1, 30 * SECOND],
-    [2, 1 * MINUTE],
-    [3, 2 * MINUTE],
-    [4, 4 * MINUTE],
-    [7, 32 * MINUTE],
-    [8, 1 * HOUR],
+    [1, 2 * MINUTE],
+    [2, 4 * MINUTE],
+    [3, 8 * MINUTE],
+    [5, 32 * MINUTE],
+    [6, 1 * HOUR],
     [50, 1 * HOUR],
     [10_000, 1 * HOUR],
-  ])('backs off exponentially after %i consecutive errors, to %i ms', (consecutiveErrors, expected) => {
-    expect(delay(link({ consecutiveErrors }))).toBe(expected);
-  });
+  ])(
+    'backs off exponentially from the usual minute after %i consecutive errors, to %i ms',
+    (consecutiveErrors, expected) => {
+      expect(delay(link({ consecutiveErrors }))).toBe(expected);
+    },
+  );
 
   it('backs off a PROCESSING link after errors instead of rechecking every 30 seconds', () => {
-    expect(delay(link({ status: 'PROCESSING', consecutiveErrors: 3 }))).toBe(2 * MINUTE);
+    expect(delay(link({ status: 'PROCESSING', consecutiveErrors: 3 }))).toBe(4 * MINUTE);
+  });
+
+  it('never checks a link more often after an error than without one', () => {
+    fc.assert(
+      fc.property(
+        statuses,
+        fc.integer({ min: 0, max: 48 * HOUR }),
+        fc.integer({ min: 1, max: 40 }),
+        (status, quietFor, errors) => {
+          const usual = delay(link({ status, lastChangeAt: NOW - quietFor }));
+          const backedOff = delay(link({ status, lastChangeAt: NOW - quietFor, consecutiveErrors: errors }));
+          expect(backedOff!).toBeGreaterThanOrEqual(usual!);
+        },
+      ),
+    );
   });
 
   it('never backs off beyond an hour plus jitter', () => {
