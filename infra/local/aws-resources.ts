@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createTableInput } from '#shared/store/table-definition.ts';
+import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import type { Subscriber } from '#shared/webhooks/subscriber.ts';
 
 /**
  * Creates, on the local emulator, the resources the stack defines, from the same definitions the CDK
@@ -89,4 +91,37 @@ export async function putSecret(clients: LocalClients, name: string, value: unkn
     if ((error as Error).name !== 'ResourceExistsException') throw error;
     await clients.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
   }
+}
+
+/**
+ * A webhook subscriber's routing on the emulator, from the same definitions as the CDK constructs:
+ * its dead-letter queue, its queue (redriving to the DLQ), and its rule on the bus.
+ */
+export async function createSubscriberRouting(
+  clients: LocalClients,
+  options: {
+    stage: string;
+    busName: string;
+    subscriber: Pick<Subscriber, 'name' | 'statuses' | 'detailTypes'>;
+  },
+): Promise<{ queue: { url: string; arn: string }; deadLetterQueue: { url: string; arn: string } }> {
+  const names = webhookResourceNames(options.stage, options.subscriber.name);
+  const deadLetterQueue = await createQueue(clients, names.deadLetterQueue, {
+    MessageRetentionPeriod: String(WEBHOOK_QUEUE.retentionSeconds),
+  });
+  const queue = await createQueue(clients, names.queue, {
+    VisibilityTimeout: String(WEBHOOK_QUEUE.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(WEBHOOK_QUEUE.retentionSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: deadLetterQueue.arn,
+      maxReceiveCount: WEBHOOK_QUEUE.maxReceiveCount,
+    }),
+  });
+  await createRuleToQueue(clients, {
+    busName: options.busName,
+    ruleName: names.rule,
+    pattern: subscriberRulePattern(options.subscriber),
+    queueArn: queue.arn,
+  });
+  return { queue, deadLetterQueue };
 }

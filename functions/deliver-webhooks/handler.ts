@@ -1,0 +1,38 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { systemClock } from '#shared/clock.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createMetrics } from '#shared/observability/metrics.ts';
+import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
+import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
+import { webhookSecret } from '#shared/webhooks/webhook-secret.ts';
+import { createDeliverer } from './app.ts';
+
+// Cold start: parse the environment once, one client and one cached secret per subscriber.
+const config = loadDeliveryConfig();
+const logger = createLogger('deliver-webhooks');
+const metrics = createMetrics('deliver-webhooks', config.stage);
+const secrets = new Map(
+  config.targets.map((target) => [
+    target.name,
+    webhookSecret({ secretName: target.secretName, maxAgeSeconds: config.secretMaxAgeSeconds }),
+  ]),
+);
+const deliver = createDeliverer({
+  stage: config.stage,
+  targets: config.targets,
+  sqs: new SQSClient({}),
+  state: new SubscriberStateStore(config.tableName),
+  secretFor: (target) => secrets.get(target.name)!,
+  log: logger,
+  metrics,
+  clock: systemClock,
+});
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .handler((event) => deliver(event));

@@ -1,0 +1,145 @@
+import * as z from 'zod';
+import { SubscriberSchema, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
+
+/** Log retention values CloudWatch accepts (days). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/**
+ * Everything that differs between stages, validated at synth time (and by the local cloud for the
+ * `local` stage) with errors that name the stage and the field.
+ */
+export const StageConfigSchema = z
+  .strictObject({
+    stage: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/),
+    /** Secrets Manager name of the InstantPay credentials. */
+    instantPaySecretName: z.string().min(1),
+    /** Used when the secret has no `baseUrl`. */
+    instantPayBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** The scheduler's rate: one recheck run per shard group every this many minutes. */
+    scheduleRateMinutes: z.number().int().min(1).max(60),
+    /** `RECHECK_CONCURRENCY`. */
+    recheckConcurrency: z.number().int().min(1).max(256),
+    /** `UPSTREAM_MAX_RPS`, for the whole stage (split across parallel runs). */
+    upstreamMaxRps: z.number().positive().max(10_000),
+    /** `RECHECK_PARALLEL_RUNS`: shard groups, one schedule each. */
+    recheckParallelRuns: z.number().int().min(1).max(16),
+    /** Mask account numbers, phones and e-mails in events and logs (on unless a stage opts out). */
+    maskPersonalData: z.boolean(),
+    subscribers: z.array(SubscriberSchema),
+    logRetentionDays: z.union(LOG_RETENTION_DAYS.map((days) => z.literal(days))),
+    /** Alarm notifications go to this address (an SNS e-mail subscription), when set. */
+    alarmEmail: z.email().optional(),
+    /** `retain` keeps the table, secrets and queues when the stack is deleted. */
+    removalPolicy: z.enum(['retain', 'destroy']),
+    /** HTTP API stage throttling. */
+    apiThrottle: z.strictObject({
+      rateLimit: z.number().positive(),
+      burstLimit: z.number().int().positive(),
+    }),
+    /** How long the bus archive keeps events for replay. */
+    archiveRetentionDays: z.number().int().min(1).max(3650),
+  })
+  .superRefine((config, context) => {
+    const names = new Set<string>();
+    config.subscribers.forEach((subscriber, index) => {
+      if (names.has(subscriber.name)) {
+        context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message: 'is used twice' });
+      }
+      names.add(subscriber.name);
+      for (const problem of subscriberUrlProblems(subscriber.url, {
+        allowLoopback: config.stage === 'local',
+      })) {
+        context.addIssue({ code: 'custom', path: ['subscribers', index, 'url'], message: problem });
+      }
+    });
+  });
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+
+const defaults = {
+  scheduleRateMinutes: 1,
+  recheckConcurrency: 16,
+  upstreamMaxRps: 20,
+  recheckParallelRuns: 1,
+  maskPersonalData: true,
+  subscribers: [],
+  apiThrottle: { rateLimit: 50, burstLimit: 100 },
+} satisfies Partial<StageConfig>;
+
+/** The stages. Deployed ones are `dev`, `staging` and `prod`; `local` is what `npm start` runs. */
+export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
+  local: {
+    ...defaults,
+    stage: 'local',
+    instantPaySecretName: 'payout-link-tracker/local/instantpay',
+    logRetentionDays: 1,
+    removalPolicy: 'destroy',
+    archiveRetentionDays: 1,
+  },
+  dev: {
+    ...defaults,
+    stage: 'dev',
+    instantPaySecretName: 'payout-link-tracker/dev/instantpay',
+    logRetentionDays: 14,
+    removalPolicy: 'destroy',
+    archiveRetentionDays: 7,
+  },
+  staging: {
+    ...defaults,
+    stage: 'staging',
+    instantPaySecretName: 'payout-link-tracker/staging/instantpay',
+    logRetentionDays: 30,
+    removalPolicy: 'destroy',
+    archiveRetentionDays: 14,
+    subscribers: [
+      {
+        name: 'merchant-sandbox',
+        url: 'https://webhooks.example.com/payout-links',
+        secretName: 'payout-link-tracker/staging/webhooks/merchant-sandbox',
+      },
+    ],
+  },
+  prod: {
+    ...defaults,
+    stage: 'prod',
+    instantPaySecretName: 'payout-link-tracker/prod/instantpay',
+    recheckConcurrency: 32,
+    upstreamMaxRps: 50,
+    logRetentionDays: 90,
+    removalPolicy: 'retain',
+    archiveRetentionDays: 90,
+    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    subscribers: [
+      {
+        name: 'merchant-ledger',
+        url: 'https://hooks.example.com/instantpay/payout-links',
+        statuses: ['CLAIMED', 'CANCELLED', 'EXPIRED'],
+        secretName: 'payout-link-tracker/prod/webhooks/merchant-ledger',
+      },
+    ],
+  },
+};
+
+export class StageConfigError extends Error {
+  override readonly name = 'StageConfigError';
+}
+
+/** The validated config of one stage, or an error naming the stage and every faulty field. */
+export function stageConfig(stage: string, stages = STAGES): StageConfig {
+  const raw = stages[stage];
+  if (!raw) {
+    throw new StageConfigError(`Unknown stage "${stage}": use one of ${Object.keys(stages).join(', ')}.`);
+  }
+  return parseStageConfig(raw);
+}
+
+export function parseStageConfig(raw: unknown): StageConfig {
+  const result = StageConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const stage = (raw as { stage?: unknown } | null)?.stage;
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(config)'} ${issue.message}`,
+  );
+  throw new StageConfigError(`Invalid config for stage "${String(stage)}": ${problems.join('; ')}`);
+}

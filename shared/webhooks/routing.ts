@@ -1,0 +1,47 @@
+import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import type { Subscriber } from './subscriber.ts';
+
+/**
+ * How events reach a webhook subscriber, defined once for the CDK constructs and the local cloud:
+ * a rule on the bus whose pattern holds the subscriber's filters, an SQS queue with a DLQ, and the
+ * `deliver-webhooks` function on the queue.
+ */
+export function subscriberRulePattern(
+  subscriber: Pick<Subscriber, 'statuses' | 'detailTypes'>,
+): Record<string, unknown> {
+  return {
+    source: [EVENT_SOURCE],
+    ...(subscriber.detailTypes ? { 'detail-type': [...subscriber.detailTypes] } : {}),
+    ...(subscriber.statuses ? { detail: { status: [...subscriber.statuses] } } : {}),
+  };
+}
+
+export function webhookResourceNames(stage: string, subscriber: string) {
+  const base = `payout-link-tracker-${stage}-webhook-${subscriber}`;
+  return { rule: base, queue: base, deadLetterQueue: `${base}-dlq` };
+}
+
+/** The subscriber whose queue an SQS record came from (`eventSourceARN` ends with the queue name). */
+export function subscriberOfQueueArn(stage: string, queueArn: string): string | undefined {
+  const queueName = queueArn.split(':').pop() ?? '';
+  const prefix = `payout-link-tracker-${stage}-webhook-`;
+  if (!queueName.startsWith(prefix) || queueName.endsWith('-dlq')) return undefined;
+  return queueName.slice(prefix.length);
+}
+
+export const WEBHOOK_QUEUE = {
+  /** The delivery function's timeout is 30 s; SQS wants at least six times that for a mapping. */
+  visibilityTimeoutSeconds: 180,
+  retentionSeconds: 14 * 24 * 3600,
+  /** A backstop for poison messages; retries end by age (see RETRY_WINDOW_MS), not by count. */
+  maxReceiveCount: 100,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+} as const;
+
+/** A delivery is retried for at least this long before it goes to the dead-letter queue. */
+export const RETRY_WINDOW_MS = 24 * 3600 * 1000;
+/** Backoff before retry `n` (1-based), with full jitter applied; SQS caps one wait at 12 hours. */
+export const RETRY_BASE_DELAYS_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000, 43_200] as const;
+export const MAX_VISIBILITY_SECONDS = 43_200;
+export const DELIVERY_TIMEOUT_MS = 15_000;
