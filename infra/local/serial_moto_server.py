@@ -107,9 +107,23 @@ def stop(_signum, _frame):
     sys.exit(0)
 
 
+def exit_with_parent(parent_pid):
+    """No orphans: if whoever started the emulator dies without stopping it, stop too."""
+    import os
+    import time
+
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
 if __name__ == "__main__":
     host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    import os
+
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     run_simple(host, port, serialized, threaded=True)

@@ -1,0 +1,169 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_VARIABLES } from '#infra/local/local-settings.ts';
+import { generateWebhookSecret } from '#shared/webhooks/webhook-secret.ts';
+
+// `npm start` as a user runs it, on free ports, driven over HTTP only.
+const secret = generateWebhookSecret();
+let child: ChildProcess;
+let output = '';
+let apiUrl = '';
+let sandboxUrl = '';
+let receiver: Server;
+const deliveries: Array<{ headers: Record<string, string>; body: string }> = [];
+
+function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const value = probe();
+      if (value !== undefined) return resolve(value);
+      if (Date.now() - started > timeoutMs)
+        return reject(new Error(`Timed out waiting for ${what}. Output:\n${output}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+function processGroupMembers(pgid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((pid) => pid > 0);
+  } catch {
+    return [];
+  }
+}
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      deliveries.push({ headers: request.headers as Record<string, string>, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    SANDBOX_PORT: '0',
+    WEBHOOK_URLS: receiverUrl,
+    WEBHOOK_SECRET: secret,
+  };
+  delete env.AWS_ENDPOINT_URL;
+  delete env.INSTANTPAY_BASE_URL;
+  child = spawn('npm', ['start'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  apiUrl = await waitFor('the API URL', () => /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]);
+  sandboxUrl = await waitFor(
+    'the sandbox URL',
+    () => /sandbox\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+  );
+});
+
+afterAll(async () => {
+  if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+  receiver?.closeAllConnections();
+  await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+});
+
+describe('npm start: the whole system on one machine', () => {
+  it('prints the webhook secret and the curls to try', () => {
+    expect(output).toContain(secret);
+    expect(output).toContain(`curl -s -X POST ${sandboxUrl}/sandbox/links`);
+    expect(output).toContain(`curl -s -X POST ${apiUrl}/links`);
+  });
+
+  it('tracks a link ISSUED -> PROCESSING -> CLAIMED and delivers three signed webhooks in order', async () => {
+    const created = await fetch(`${sandboxUrl}/sandbox/links`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        amount: 750,
+        timeline: [
+          { afterMs: 0, status: 'ISSUED' },
+          { afterMs: 2_000, status: 'PROCESSING' },
+          { afterMs: 4_000, status: 'CLAIMED' },
+        ],
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { linkId } = (await created.json()) as { linkId: string };
+
+    const registered = await fetch(`${apiUrl}/links`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ linkId, reference: 'E2E-1' }),
+    });
+    expect(registered.status).toBe(201);
+
+    await waitFor('three deliveries', () => (deliveries.length >= 3 ? true : undefined), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const verifier = new Webhook(secret);
+    const payloads = deliveries.map(
+      (d) =>
+        verifier.verify(d.body, d.headers) as {
+          type: string;
+          data: { sequence: number; status: string; linkId: string };
+        },
+    );
+    expect(payloads).toHaveLength(3);
+    expect(payloads.map((p) => [p.data.sequence, p.data.status, p.type])).toEqual([
+      [1, 'ISSUED', 'payout_link.issued'],
+      [2, 'PROCESSING', 'payout_link.processing'],
+      [3, 'CLAIMED', 'payout_link.claimed'],
+    ]);
+    expect(payloads.every((p) => p.data.linkId === linkId)).toBe(true);
+
+    const view = (await (await fetch(`${apiUrl}/links/${linkId}`)).json()) as {
+      status: string;
+      final: boolean;
+    };
+    expect(view).toMatchObject({ status: 'CLAIMED', final: true });
+    const history = (await (await fetch(`${apiUrl}/links/${linkId}/events`)).json()) as {
+      events: Array<{ eventId: string }>;
+    };
+    expect(history.events.map((e) => e.eventId)).toEqual(deliveries.map((d) => d.headers['webhook-id']));
+  });
+
+  it('stops every process it started on SIGINT, within 5 seconds', async () => {
+    const pgid = child.pid!;
+    expect(processGroupMembers(pgid).length).toBeGreaterThan(1);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    process.kill(-pgid, 'SIGINT');
+    const started = Date.now();
+    await exited;
+    await waitFor(
+      'every process to exit',
+      () => (processGroupMembers(pgid).length === 0 ? true : undefined),
+      5_000,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('npm start -- --help', () => {
+  it('lists every variable with its default', () => {
+    const help = execFileSync('npm', ['start', '--silent', '--', '--help'], { encoding: 'utf8' });
+    for (const [name, fallback] of LOCAL_VARIABLES) {
+      expect(help).toContain(name);
+      if (fallback) expect(help).toContain(`default: ${fallback}`);
+    }
+  });
+});
