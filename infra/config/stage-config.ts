@@ -23,8 +23,8 @@ export const StageConfigSchema = z
     recheckConcurrency: z.number().int().min(1).max(256),
     /** `UPSTREAM_MAX_RPS`, for the whole stage (split across parallel runs). */
     upstreamMaxRps: z.number().positive().max(10_000),
-    /** `RECHECK_PARALLEL_RUNS`: shard groups, one schedule each. */
-    recheckParallelRuns: z.number().int().min(1).max(16),
+    /** `RECHECK_PARALLEL_RUNS`: shard groups, one schedule each; divides the 16 due shards evenly. */
+    recheckParallelRuns: z.union([1, 2, 4, 8, 16].map((runs) => z.literal(runs))),
     /** Mask account numbers, phones and e-mails in events and logs (on unless a stage opts out). */
     maskPersonalData: z.boolean(),
     subscribers: z.array(SubscriberSchema),

@@ -10,6 +10,7 @@ import type {
 import { Webhook } from 'standardwebhooks';
 import { stageConfig } from '#infra/config/stage-config.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
+import { openApiDocument } from '#infra/schemas/published-schemas.ts';
 import { busName } from '#shared/events/bus.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
@@ -238,6 +239,11 @@ async function start(
         );
         response.writeHead(400).end();
       }
+      return;
+    }
+    if (rawPath === '/openapi.json' && request.method === 'GET') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(openApiDocument(), null, 2));
       return;
     }
     const event = httpApiEvent({

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import {
   MalformedSecretError,
   SecretNotConfiguredError,
@@ -18,15 +19,17 @@ import {
 } from '#shared/tracker/tracker-errors.ts';
 
 /** An RFC 9457 problem; `linkId` where one applies. Never a stack trace, never an upstream body. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  linkId?: string;
-  /** For 400: which fields are wrong and how. */
-  errors?: readonly string[];
-}
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string(),
+    linkId: z.string().optional(),
+    errors: z.array(z.string()).optional().describe('For 400: which fields are wrong and how'),
+  })
+  .meta({ title: 'Problem' });
+export type Problem = z.infer<typeof ProblemSchema>;
 
 export interface ProblemResponse {
   problem: Problem;
@@ -58,7 +61,9 @@ export function problemFor(error: unknown, linkId?: string): ProblemResponse {
   }
   if (error instanceof InvalidRequestError) {
     return {
-      problem: problem(400, 'invalid-request', 'Invalid request', error.message, { errors: error.problems }),
+      problem: problem(400, 'invalid-request', 'Invalid request', error.message, {
+        errors: [...error.problems],
+      }),
     };
   }
   if (error instanceof LinkNotFoundError) {

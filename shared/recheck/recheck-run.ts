@@ -88,7 +88,6 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
       }
       const next = await due.next();
       if (!next) return;
-      await options.rateLimit.take();
       if (outOfTime()) {
         summary.stoppedEarly = true;
         taken.push(next.nextCheckAt);
@@ -99,6 +98,8 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
         summary.claimConflicts++;
         continue;
       }
+      // After the claim, so a link another run took costs no upstream budget.
+      await options.rateLimit.take();
       try {
         const result = await tracker.check(next.linkId, 'scheduled', claimed);
         summary.linksChecked++;

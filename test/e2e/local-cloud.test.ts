@@ -142,6 +142,12 @@ describe('npm start: the whole system on one machine', () => {
     expect(history.events.map((e) => e.eventId)).toEqual(deliveries.map((d) => d.headers['webhook-id']));
   });
 
+  it('serves its OpenAPI document at /openapi.json', async () => {
+    const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(['/links', '/links/{linkId}', '/links/{linkId}/events']);
+  });
+
   it('stops every process it started on SIGINT, within 5 seconds', async () => {
     const pgid = child.pid!;
     expect(processGroupMembers(pgid).length).toBeGreaterThan(1);
