@@ -4,6 +4,7 @@ import { parseIst } from '#shared/instantpay/ist-time.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
 import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { DueLinks } from './due-links.ts';
+import { PublishBuffer } from './publish-buffer.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export interface RecheckOptions {
@@ -77,6 +78,7 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
 
   const startedAt = clock.now();
   const due = new DueLinks(store, options.shards, startedAt, options.pageSize ?? 100);
+  const outgoing = new PublishBuffer((changes) => tracker.publish(changes));
   /** Links a worker took from the index but gave back unchecked when time ran out. */
   const taken: number[] = [];
 
@@ -101,10 +103,10 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
       // After the claim, so a link another run took costs no upstream budget.
       await options.rateLimit.take();
       try {
-        const result = await tracker.check(next.linkId, 'scheduled', claimed);
+        const result = await tracker.check(next.linkId, 'scheduled', claimed, { deferPublishing: true });
         summary.linksChecked++;
         summary.transitionsRecorded += result.changes.length;
-        summary.unpublished += result.unpublished;
+        outgoing.add(result.changes);
         for (const change of result.changes) {
           const delay = detectionDelaySeconds(change);
           if (delay !== undefined) summary.detectionDelaySeconds.push(delay);
@@ -138,6 +140,8 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
   }
 
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
+  await outgoing.drain();
+  summary.unpublished += outgoing.unpublished;
 
   // The backlog is what this run left of the links due when it started: nothing when it finished,
   // else what it read but did not take, plus a count of the pages it never read.

@@ -36,9 +36,9 @@ export interface TrackerDeps {
 
 export interface CheckResult {
   state: LinkState;
-  /** Changes this check recorded (and tried to publish). */
+  /** Changes this check recorded (and published, unless publishing was deferred). */
   changes: LinkChange[];
-  /** Recorded changes the bus refused even after retries: left in the outbox for the next run. */
+  /** Recorded changes not on the bus yet (refused after retries, or deferred): in the outbox. */
   unpublished: number;
 }
 
@@ -68,7 +68,12 @@ export class LinkTracker {
    * write; with `known` (a state just read or claimed) the diff starts from it. Upstream errors are
    * thrown as they are; a failed check never changes the stored status.
    */
-  async check(linkId: string, trigger: Trigger, known?: LinkState | null): Promise<CheckResult> {
+  async check(
+    linkId: string,
+    trigger: Trigger,
+    known?: LinkState | null,
+    options: { deferPublishing?: boolean } = {},
+  ): Promise<CheckResult> {
     const observed = this.masked(await this.deps.upstream.trackLink(linkId));
     const now = this.clock.now();
 
@@ -93,7 +98,7 @@ export class LinkTracker {
       stored = touched.current;
     } else stored = known;
 
-    return this.record(linkId, observed, stored, trigger, now);
+    return this.record(linkId, observed, stored, trigger, now, stored, options.deferPublishing ?? false);
   }
 
   /** Records a failed check (backoff) on a link whose state is known, unless somebody else wrote first. */
@@ -142,6 +147,8 @@ export class LinkTracker {
     now: number,
     /** What is really in the table when `initial` carries unsaved edits (a registration). */
     persisted: LinkState | null = initial,
+    /** Leave publishing to the caller (a sweep batches many links' changes into full PutEvents calls). */
+    deferPublishing = false,
   ): Promise<CheckResult> {
     let stored = initial;
     let persistedAfterConflict: LinkState | null = null;
@@ -176,7 +183,8 @@ export class LinkTracker {
             trigger,
           });
         }
-        const unpublished = await this.publish(changes);
+        // Recorded unpublished (the outbox): a deferred or failed publish is never lost.
+        const unpublished = deferPublishing ? changes.length : await this.publish(changes);
         return { state: written.state, changes, unpublished };
       }
       // Somebody else wrote first: they may have recorded this very change. Diff against theirs.
