@@ -334,3 +334,32 @@ export function eventSchemas(): Record<string, JsonSchema> {
 function pick<T extends Record<string, unknown>>(record: T, keys: Array<keyof T>): Partial<T> {
   return Object.fromEntries(keys.map((key) => [key, record[key]])) as Partial<T>;
 }
+
+/**
+ * The two events in the form the EventBridge schema registry takes (`JSONSchemaDraft4`), so
+ * consumers can download code bindings from the registry the stack creates.
+ */
+export function registrySchemas(): Array<{ name: string; detailType: string; content: string }> {
+  return [STATUS_CHANGED, ACTIVITY_ADDED].map((detailType) => {
+    const detail = z.toJSONSchema(LinkEventDetailSchema, {
+      target: 'draft-4',
+      unrepresentable: 'any',
+    }) as JsonSchema;
+    delete detail.$schema;
+    return {
+      name: `${EVENT_SOURCE}@${detailType.replaceAll(' ', '')}`,
+      detailType,
+      content: JSON.stringify({
+        $schema: 'http://json-schema.org/draft-04/schema#',
+        title: detailType,
+        type: 'object',
+        required: ['source', 'detail-type', 'detail'],
+        properties: {
+          source: { type: 'string', enum: [EVENT_SOURCE] },
+          'detail-type': { type: 'string', enum: [detailType] },
+          detail,
+        },
+      }),
+    };
+  });
+}

@@ -298,10 +298,7 @@ export class LinkStore {
   ): Promise<{ due: DueLink[]; lastKey: Record<string, unknown> | undefined }> {
     const page = await this.db.send(
       new QueryCommand({
-        TableName: this.tableName,
-        IndexName: DUE_INDEX.indexName,
-        KeyConditionExpression: 'dueShard = :shard AND nextCheckAt <= :now',
-        ExpressionAttributeValues: { ':shard': shard, ':now': now },
+        ...this.dueQuery(shard, now),
         ScanIndexForward: true,
         Limit: limit,
         ExclusiveStartKey: startKey,
@@ -314,6 +311,16 @@ export class LinkStore {
     return { due, lastKey: page.LastEvaluatedKey };
   }
 
+  /** Due links of one shard on the sparse due index: `nextCheckAt <= now`. */
+  private dueQuery(shard: string, now: number) {
+    return {
+      TableName: this.tableName,
+      IndexName: DUE_INDEX.indexName,
+      KeyConditionExpression: 'dueShard = :shard AND nextCheckAt <= :now',
+      ExpressionAttributeValues: { ':shard': shard, ':now': now },
+    };
+  }
+
   /** How many links of one shard are due, from `startKey` on (for the backlog metric). */
   async countDue(shard: string, now: number, startKey?: Record<string, unknown>): Promise<number> {
     let count = 0;
@@ -321,10 +328,7 @@ export class LinkStore {
     do {
       const page = await this.db.send(
         new QueryCommand({
-          TableName: this.tableName,
-          IndexName: DUE_INDEX.indexName,
-          KeyConditionExpression: 'dueShard = :shard AND nextCheckAt <= :now',
-          ExpressionAttributeValues: { ':shard': shard, ':now': now },
+          ...this.dueQuery(shard, now),
           Select: 'COUNT',
           ExclusiveStartKey: start,
         }),
