@@ -10,6 +10,7 @@ import {
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from './errors.ts';
+import { type HttpAnswer, type HttpGet, keepAliveGet } from './http-get.ts';
 import {
   describeIssues,
   type Envelope,
@@ -50,8 +51,8 @@ export interface InstantPayClientOptions {
   baseUrl?: string;
   timeoutMs?: number;
   clock?: Clock;
-  /** The global `fetch` (keep-alive, connections reused within a container) unless a test swaps it. */
-  fetch?: typeof fetch;
+  /** A keep-alive `node:http` GET (connections reused within a container) unless a test swaps it. */
+  httpGet?: HttpGet;
 }
 
 export interface InstantPayClient {
@@ -62,33 +63,29 @@ export interface InstantPayClient {
 export function createInstantPayClient(options: InstantPayClientOptions): InstantPayClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const clock = options.clock ?? systemClock;
-  const fetchImpl = options.fetch ?? fetch;
+  const httpGet = options.httpGet ?? keepAliveGet;
 
   async function trackOnce(linkId: string, credentials: InstantPayCredentials): Promise<LinkObservation> {
     const baseUrl = (credentials.baseUrl ?? options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     const url = `${baseUrl}/payments/payout/link/track/${encodeURIComponent(linkId)}`;
     const startedAt = clock.now();
-    let response: Response;
-    let text: string;
+    let answer: HttpAnswer;
     try {
-      response = await fetchImpl(url, {
-        method: 'GET',
-        headers: {
+      answer = await httpGet(
+        url,
+        {
           'X-Ipay-Auth-Code': credentials.authCode,
           'X-Ipay-Client-Id': credentials.clientId,
           'X-Ipay-Client-Secret': credentials.clientSecret,
           'X-Ipay-Endpoint-Ip': credentials.endpointIp,
           Accept: 'application/json',
         },
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      // Reading the whole body also frees the connection for reuse.
-      text = await response.text();
+        timeoutMs,
+      );
     } catch (error) {
       throw networkError(error, timeoutMs);
     }
-    return parseTrackResponse(linkId, response.status, response.headers.get('retry-after'), text, {
+    return parseTrackResponse(linkId, answer.status, answer.retryAfter, answer.text, {
       startedAt,
       observedAt: clock.now(),
     });
@@ -132,7 +129,9 @@ function networkError(error: unknown, timeoutMs: number): UpstreamUnavailableErr
       { cause: error },
     );
   }
-  const code = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
+  const code =
+    (error as { code?: string } | undefined)?.code ??
+    (error as { cause?: { code?: string } } | undefined)?.cause?.code;
   return new UpstreamUnavailableError(
     `InstantPay could not be reached${code ? ` (${code})` : ''}.`,
     'network',
