@@ -1,0 +1,150 @@
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, type Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { StageConfig } from '#infra/config/stage-config.ts';
+import { METRICS_NAMESPACE } from '#shared/observability/metrics.ts';
+import type { LinkTable, TableAccess } from './link-table.ts';
+
+/** The repository root: entries and the lock file are found from here, whatever the working directory. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface TrackerFunctionProps {
+  /** The function's name inside the stage (`track-link`), also its Powertools service name. */
+  readonly name: string;
+  /** The handler's entry file, relative to the repository root (`functions/track-link/handler.ts`). */
+  readonly entry: string;
+  readonly config: StageConfig;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  /** Added to the house environment (a key given here wins over the house default). */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The house Lambda function: `nodejs24.x` on arm64, an ESM bundle (minified, source maps, the AWS
+ * SDK inside), X-Ray active, its own log group with the stage's retention, and a role that holds
+ * nothing but what the `bind...`/`allow` helpers add.
+ */
+export class TrackerFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+  readonly functionName: string;
+  /** The name inside the stage (`track-link`): Powertools' `service` dimension of its metrics. */
+  readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: TrackerFunctionProps) {
+    super(scope, id);
+    const { config } = props;
+    this.serviceName = props.name;
+    this.functionName = `payout-link-tracker-${config.stage}-${props.name}`;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: config.logRetentionDays as RetentionDays,
+      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${this.functionName}: exactly what the function uses`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      functionName: this.functionName,
+      description: props.description,
+      entry: `${PROJECT_ROOT}${props.entry}`,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        STAGE: config.stage,
+        POWERTOOLS_SERVICE_NAME: props.name,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        // ESM entry points first: the SDK's CommonJS build breaks inside an ESM bundle.
+        mainFields: ['module', 'main'],
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        externalModules: [],
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+        tsconfig: `${PROJECT_ROOT}tsconfig.json`,
+      },
+    });
+
+    // Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's policy.
+    const policy = this.role.node.tryFindChild('DefaultPolicy') as Policy | undefined;
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords take "*": they have no resource-level permissions (infra tests check that no other action has "*").',
+      });
+    }
+  }
+
+  /** Sets an environment variable (the house merge: one key, nothing else touched). */
+  setEnv(key: string, value: string): this {
+    this.fn.addEnvironment(key, value);
+    return this;
+  }
+
+  /** Allows exactly these actions on exactly these resources. */
+  allow(actions: readonly string[], resources: readonly string[]): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [...resources] }),
+    );
+    return this;
+  }
+
+  /** `TABLE_NAME`, and the table actions (plus queries on the named indexes) this function uses. */
+  bindTable(table: LinkTable, access: TableAccess): this {
+    this.setEnv('TABLE_NAME', table.table.tableName);
+    table.grant(this, access);
+    return this;
+  }
+
+  /** `EVENT_BUS_NAME`, and `events:PutEvents` on that bus. */
+  bindEventBus(bus: IEventBus): this {
+    this.setEnv('EVENT_BUS_NAME', bus.eventBusName);
+    return this.allow(['events:PutEvents'], [bus.eventBusArn]);
+  }
+
+  /** `INSTANTPAY_SECRET_NAME`, and reading that secret. */
+  bindInstantPaySecret(secret: ISecret, secretName: string): this {
+    this.setEnv('INSTANTPAY_SECRET_NAME', secretName);
+    return this.grantSecretRead(secret);
+  }
+
+  /** `secretsmanager:GetSecretValue` on the secret: the one call Powertools' SecretsProvider makes. */
+  grantSecretRead(...secrets: ISecret[]): this {
+    if (secrets.length === 0) return this;
+    return this.allow(
+      ['secretsmanager:GetSecretValue'],
+      secrets.map((secret) => secret.secretArn),
+    );
+  }
+}

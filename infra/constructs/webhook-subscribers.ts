@@ -1,0 +1,126 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnRule, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StageConfig } from '#infra/config/stage-config.ts';
+import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { type LinkTable, TABLE_ACCESS } from './link-table.ts';
+import { type DeadLetterQueue, secureQueue } from './queues.ts';
+import { TrackerFunction } from './tracker-function.ts';
+import type { TrackerSecrets } from './tracker-secrets.ts';
+
+/**
+ * Every EventBridge rule target gets this retry policy explicitly (the longest EventBridge allows)
+ * and a dead-letter queue of its own, so no event is dropped silently between the bus and a queue.
+ */
+export const RULE_TARGET_RETRY = { maxEventAge: Duration.hours(24), retryAttempts: 185 } as const;
+
+export interface SubscriberResources {
+  readonly name: string;
+  readonly rule: Rule;
+  /** The deliveries waiting for the delivery function. */
+  readonly queue: Queue;
+  /** Deliveries that failed for 24 hours (written by the function) or were received too often. */
+  readonly deadLetterQueue: Queue;
+  /** Events EventBridge could not put on the queue within its retry policy. */
+  readonly ruleDeadLetterQueue: Queue;
+}
+
+export interface WebhookSubscribersProps {
+  readonly config: StageConfig;
+  readonly bus: IEventBus;
+  readonly table: LinkTable;
+  readonly secrets: TrackerSecrets;
+}
+
+/**
+ * Webhook fan-out, from the definitions in `shared/webhooks/routing.ts`: per subscriber a rule on
+ * the bus filtered on its interests, an SQS queue with a DLQ, and the `deliver-webhooks` function
+ * reading every subscriber queue.
+ */
+export class WebhookSubscribers extends Construct {
+  readonly deliver: TrackerFunction;
+  readonly subscribers: SubscriberResources[] = [];
+  readonly deadLetterQueues: DeadLetterQueue[] = [];
+
+  constructor(scope: Construct, id: string, props: WebhookSubscribersProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.deliver = new TrackerFunction(this, 'DeliverWebhooks', {
+      name: 'deliver-webhooks',
+      entry: 'functions/deliver-webhooks/handler.ts',
+      config,
+      description: 'Delivers payout link events to webhook subscribers, signed (Standard Webhooks)',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { SECRET_MAX_AGE_SECONDS: '300' },
+    }).bindTable(props.table, TABLE_ACCESS.deliverWebhooks);
+
+    const targets: { name: string; url: string; secretName: string; deadLetterQueueUrl: string }[] = [];
+    for (const subscriber of config.subscribers) {
+      const names = webhookResourceNames(config.stage, subscriber.name);
+      const deadLetterQueue = secureQueue(this, `${subscriber.name}-DeadLetters`, config, {
+        queueName: names.deadLetterQueue,
+      });
+      const queue = secureQueue(this, `${subscriber.name}-Deliveries`, config, {
+        queueName: names.queue,
+        visibilityTimeout: Duration.seconds(WEBHOOK_QUEUE.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.seconds(WEBHOOK_QUEUE.retentionSeconds),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: WEBHOOK_QUEUE.maxReceiveCount },
+      });
+      const ruleDeadLetterQueue = secureQueue(this, `${subscriber.name}-RuleDeadLetters`, config, {
+        queueName: `${names.queue}-rule-dlq`,
+      });
+
+      const rule = new Rule(this, `${subscriber.name}-Rule`, {
+        ruleName: names.rule,
+        description: `Payout link events for webhook subscriber ${subscriber.name}`,
+        eventBus: props.bus,
+        // Replaced below by the shared pattern, written exactly as the local cloud uses it.
+        eventPattern: { source: [EVENT_SOURCE] },
+        targets: [new SqsQueue(queue, { ...RULE_TARGET_RETRY, deadLetterQueue: ruleDeadLetterQueue })],
+      });
+      (rule.node.defaultChild as CfnRule).addPropertyOverride(
+        'EventPattern',
+        subscriberRulePattern(subscriber),
+      );
+
+      for (const dlq of [deadLetterQueue, ruleDeadLetterQueue]) {
+        Validations.of(dlq).acknowledge({
+          id: 'AwsSolutions-SQS3',
+          reason: 'This queue is itself a dead-letter queue (watched by an alarm); it needs none of its own.',
+        });
+      }
+
+      this.deliver.fn.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: WEBHOOK_QUEUE.batchSize,
+          maxBatchingWindow: Duration.seconds(WEBHOOK_QUEUE.maxBatchingWindowSeconds),
+          reportBatchItemFailures: true,
+        }),
+      );
+      // Backoff is the function's: it sets each failed delivery's visibility (the grant above covers
+      // the queue's own consumer actions, ChangeMessageVisibility included) and moves expired ones here.
+      this.deliver
+        .allow(['sqs:SendMessage'], [deadLetterQueue.queueArn])
+        .grantSecretRead(props.secrets.webhookSecret(subscriber.name));
+
+      targets.push({
+        name: subscriber.name,
+        url: subscriber.url,
+        secretName: subscriber.secretName,
+        deadLetterQueueUrl: deadLetterQueue.queueUrl,
+      });
+      this.subscribers.push({ name: subscriber.name, rule, queue, deadLetterQueue, ruleDeadLetterQueue });
+      this.deadLetterQueues.push(
+        { label: `webhook ${subscriber.name} deliveries`, queue: deadLetterQueue },
+        { label: `webhook ${subscriber.name} rule target`, queue: ruleDeadLetterQueue },
+      );
+    }
+    this.deliver.setEnv('WEBHOOK_SUBSCRIBERS', Stack.of(this).toJsonString(targets));
+  }
+}

@@ -1,0 +1,131 @@
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '#infra/config/stage-config.ts';
+import { LinkEvents } from './constructs/link-events.ts';
+import { LinkTable, TABLE_ACCESS } from './constructs/link-table.ts';
+import { Monitoring } from './constructs/monitoring.ts';
+import { RecheckSchedule } from './constructs/recheck-schedule.ts';
+import { TrackerApi } from './constructs/tracker-api.ts';
+import { TrackerFunction } from './constructs/tracker-function.ts';
+import { TrackerSecrets } from './constructs/tracker-secrets.ts';
+import { WebhookSubscribers } from './constructs/webhook-subscribers.ts';
+
+export interface PayoutLinkTrackerStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** The environment both InstantPay callers read (`shared/config/runtime-config.ts`). */
+function trackerEnvironment(config: StageConfig): Record<string, string> {
+  return {
+    MASK_PERSONAL_DATA: String(config.maskPersonalData),
+    UPSTREAM_TIMEOUT_MS: '5000',
+    SECRET_MAX_AGE_SECONDS: '300',
+    // The adaptive schedule runs at real speed once deployed (the local cloud compresses it).
+    SCHEDULE_SCALE: '1',
+    ...(config.instantPayBaseUrl ? { INSTANTPAY_BASE_URL: config.instantPayBaseUrl } : {}),
+  };
+}
+
+/** One stage of the payout link tracker: every concern is a construct, composed here. */
+export class PayoutLinkTrackerStack extends Stack {
+  readonly config: StageConfig;
+  readonly table: LinkTable;
+  readonly events: LinkEvents;
+  readonly secrets: TrackerSecrets;
+  readonly trackLink: TrackerFunction;
+  readonly recheck: TrackerFunction;
+  readonly schedule: RecheckSchedule;
+  readonly webhooks: WebhookSubscribers;
+  readonly api: TrackerApi;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: PayoutLinkTrackerStackProps) {
+    super(scope, id, {
+      description: `Payout link tracker (${props.config.stage}): InstantPay payout link changes to EventBridge and webhooks`,
+      ...props,
+    });
+    const config = props.config;
+    this.config = config;
+    // CloudFormation's Dashboard takes no Tags (cfn-lint E3002), though the L1 offers them.
+    const tagOptions = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+    Tags.of(this).add('project', 'payout-link-tracker', tagOptions);
+    Tags.of(this).add('stage', config.stage, tagOptions);
+
+    this.table = new LinkTable(this, 'Links', { config });
+    this.events = new LinkEvents(this, 'Events', { config });
+    this.secrets = new TrackerSecrets(this, 'Secrets', { config });
+
+    this.trackLink = new TrackerFunction(this, 'TrackLink', {
+      name: 'track-link',
+      entry: 'functions/track-link/handler.ts',
+      config,
+      description: 'HTTP API: tracks a payout link now, registers it for watching, lists links and events',
+      memorySize: 512,
+      // Under the HTTP API's 30 s integration limit.
+      timeout: Duration.seconds(29),
+      environment: trackerEnvironment(config),
+    })
+      .bindTable(this.table, TABLE_ACCESS.trackLink)
+      .bindEventBus(this.events.bus)
+      .bindInstantPaySecret(this.secrets.instantPay, config.instantPaySecretName);
+
+    this.recheck = new TrackerFunction(this, 'RecheckPending', {
+      name: 'recheck-pending',
+      entry: 'functions/recheck-pending/handler.ts',
+      config,
+      description: 'Scheduled: rechecks the due links of one shard group and republishes the outbox',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      environment: {
+        ...trackerEnvironment(config),
+        RECHECK_CONCURRENCY: String(config.recheckConcurrency),
+        UPSTREAM_MAX_RPS: String(config.upstreamMaxRps),
+        RECHECK_PARALLEL_RUNS: String(config.recheckParallelRuns),
+        RECHECK_STOP_BEFORE_MS: '15000',
+      },
+    })
+      .bindTable(this.table, TABLE_ACCESS.recheckPending)
+      .bindEventBus(this.events.bus)
+      .bindInstantPaySecret(this.secrets.instantPay, config.instantPaySecretName);
+    // A failed run is not worth a retry: the next scheduled run takes over what is still due.
+    this.recheck.fn.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(config.scheduleRateMinutes),
+    });
+
+    this.schedule = new RecheckSchedule(this, 'RecheckSchedule', { config, recheck: this.recheck.fn });
+    this.webhooks = new WebhookSubscribers(this, 'Webhooks', {
+      config,
+      bus: this.events.bus,
+      table: this.table,
+      secrets: this.secrets,
+    });
+    this.api = new TrackerApi(this, 'Api', { config, handler: this.trackLink.fn });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      functions: { trackLink: this.trackLink, recheck: this.recheck, deliver: this.webhooks.deliver },
+      api: this.api,
+      deadLetterQueues: [...this.schedule.deadLetterQueues, ...this.webhooks.deadLetterQueues],
+      subscribers: config.subscribers.map((subscriber) => subscriber.name),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL (SigV4)' });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    new CfnOutput(this, 'EventBusArn', { value: this.events.bus.eventBusArn });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'InstantPaySecretName', {
+      value: config.instantPaySecretName,
+      description: 'Set it to {"clientId", "clientSecret", "endpointIp"} after the first deploy',
+    });
+    if (config.subscribers.length > 0) {
+      new CfnOutput(this, 'WebhookSecretNames', {
+        value: config.subscribers
+          .map((subscriber) => `${subscriber.name}=${subscriber.secretName}`)
+          .join(','),
+        description: 'Webhook signing secrets by subscriber (give each subscriber its current whsec_ value)',
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl });
+  }
+}

@@ -1,0 +1,695 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { buildApp, DEPLOYED_STAGES } from '#infra/app.ts';
+import { parseStageConfig, STAGES, stageConfig } from '#infra/config/stage-config.ts';
+import { PayoutLinkTrackerStack } from '#infra/stack.ts';
+import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { busName } from '#shared/events/bus.ts';
+import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { INDEXES, TABLE_KEYS } from '#shared/store/table-definition.ts';
+import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
+import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import {
+  asArray,
+  describeResource,
+  grants,
+  grantsOfRole,
+  identityStatements,
+  only,
+  type Resource,
+  synthStage,
+} from './template-helpers.ts';
+
+const HOUSE_ENV = [
+  'STAGE',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'NODE_OPTIONS',
+];
+const TRACKER_ENV = [
+  ...HOUSE_ENV,
+  'TABLE_NAME',
+  'EVENT_BUS_NAME',
+  'INSTANTPAY_SECRET_NAME',
+  'MASK_PERSONAL_DATA',
+  'UPSTREAM_TIMEOUT_MS',
+  'SECRET_MAX_AGE_SECONDS',
+  'SCHEDULE_SCALE',
+];
+const RECHECK_ENV = [
+  ...TRACKER_ENV,
+  'RECHECK_CONCURRENCY',
+  'UPSTREAM_MAX_RPS',
+  'RECHECK_PARALLEL_RUNS',
+  'RECHECK_STOP_BEFORE_MS',
+];
+const DELIVER_ENV = [...HOUSE_ENV, 'TABLE_NAME', 'WEBHOOK_SUBSCRIBERS', 'SECRET_MAX_AGE_SECONDS'];
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const EXPECTED_ROUTES = [
+  'ANY /links',
+  'ANY /links/{proxy+}',
+  'DELETE /links/{linkId}',
+  'GET /links',
+  'GET /links/{linkId}',
+  'GET /links/{linkId}/events',
+  'POST /links',
+];
+
+/** Replaces every intrinsic in an environment with a plausible value, to parse it as the function will. */
+function concreteEnvironment(variables: Record<string, unknown>): Record<string, string> {
+  const concrete = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const intrinsic = value as Record<string, unknown>;
+    if ('Fn::Join' in intrinsic) {
+      const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+      return parts.map(concrete).join(separator);
+    }
+    return 'https://sqs.eu-west-1.amazonaws.com/123456789012/resolved';
+  };
+  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, concrete(value)]));
+}
+
+function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
+  const found: { path: string; id: string; reason: string }[] = [];
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        found.push({ path: construct.node.path, id: id.replace(/^annotation::/i, ''), reason });
+      }
+    }
+  }
+  return found;
+}
+
+describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
+  const config = stageConfig(stage);
+  const prefix = `payout-link-tracker-${stage}`;
+  const synthesized = () => synthStage(stage);
+  const template = () => synthesized().template;
+  const fn = (name: string) =>
+    only(template(), 'AWS::Lambda::Function', { FunctionName: `${prefix}-${name}` });
+  const roleOf = (name: string) =>
+    (fn(name).resource.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const tableId = () => only(template(), 'AWS::DynamoDB::Table').id;
+  const busId = () => only(template(), 'AWS::Events::EventBus').id;
+  const queueId = (queueName: string) => only(template(), 'AWS::SQS::Queue', { QueueName: queueName }).id;
+  const secretId = (name: string) => only(template(), 'AWS::SecretsManager::Secret', { Name: name }).id;
+  const retained = config.removalPolicy === 'retain';
+
+  it('is named for its stage', () => {
+    expect(synthesized().stack.stackName).toBe(`PayoutLinkTracker-${stage}`);
+  });
+
+  describe('functions', () => {
+    it('has the three functions on nodejs24.x, arm64, X-Ray active, each with the memory and timeout it needs', () => {
+      const expected = [
+        { name: 'track-link', memory: 512, timeout: 29 },
+        { name: 'recheck-pending', memory: 512, timeout: 60 },
+        { name: 'deliver-webhooks', memory: 256, timeout: 30 },
+      ];
+      for (const { name, memory, timeout } of expected) {
+        expect(fn(name).resource.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: memory,
+          Timeout: timeout,
+          TracingConfig: { Mode: 'Active' },
+        });
+      }
+      const seeders = config.subscribers.length > 0 ? 1 : 0;
+      template().resourceCountIs('AWS::Lambda::Function', 3 + seeders);
+    });
+
+    it('gives each function exactly the environment its handler reads, and it parses', () => {
+      const env = (name: string) =>
+        (fn(name).resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const withBaseUrl = (keys: string[]) =>
+        config.instantPayBaseUrl ? [...keys, 'INSTANTPAY_BASE_URL'] : keys;
+      expect(Object.keys(env('track-link')).sort()).toEqual(withBaseUrl(TRACKER_ENV).sort());
+      expect(Object.keys(env('recheck-pending')).sort()).toEqual(withBaseUrl(RECHECK_ENV).sort());
+      expect(Object.keys(env('deliver-webhooks')).sort()).toEqual([...DELIVER_ENV].sort());
+
+      const recheck = concreteEnvironment(env('recheck-pending'));
+      expect(recheck).toMatchObject({
+        STAGE: stage,
+        POWERTOOLS_SERVICE_NAME: 'recheck-pending',
+        POWERTOOLS_METRICS_NAMESPACE: 'PayoutLinkTracker',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        INSTANTPAY_SECRET_NAME: config.instantPaySecretName,
+        MASK_PERSONAL_DATA: String(config.maskPersonalData),
+        RECHECK_CONCURRENCY: String(config.recheckConcurrency),
+        UPSTREAM_MAX_RPS: String(config.upstreamMaxRps),
+        RECHECK_PARALLEL_RUNS: String(config.recheckParallelRuns),
+        RECHECK_STOP_BEFORE_MS: '15000',
+        SCHEDULE_SCALE: '1',
+      });
+      expect(loadRuntimeConfig(recheck)).toMatchObject({ stage, maskPersonalData: config.maskPersonalData });
+      expect(loadRecheckConfig(recheck)).toEqual({
+        concurrency: config.recheckConcurrency,
+        upstreamMaxRps: config.upstreamMaxRps,
+        parallelRuns: config.recheckParallelRuns,
+        stopBeforeMs: 15_000,
+      });
+      expect(loadRuntimeConfig(concreteEnvironment(env('track-link'))).instantPaySecretName).toBe(
+        config.instantPaySecretName,
+      );
+      const delivery = loadDeliveryConfig(concreteEnvironment(env('deliver-webhooks')));
+      expect(delivery.targets.map(({ name, url, secretName }) => ({ name, url, secretName }))).toEqual(
+        config.subscribers.map(({ name, url, secretName }) => ({ name, url, secretName })),
+      );
+    });
+
+    it('gives every function its own log group with the stage retention', () => {
+      for (const name of ['track-link', 'recheck-pending', 'deliver-webhooks']) {
+        const logGroup = (fn(name).resource.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup;
+        const id = (logGroup as { Ref: string }).Ref;
+        const resource = template().toJSON().Resources[id] as Resource;
+        expect(resource.Type).toBe('AWS::Logs::LogGroup');
+        expect(resource.Properties.RetentionInDays).toBe(config.logRetentionDays);
+        expect(resource.DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
+      }
+      template().allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetentionDays });
+    });
+
+    it('does not retry a failed scheduled run (the next run takes over)', () => {
+      template().hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fn('recheck-pending').id },
+        MaximumRetryAttempts: 0,
+      });
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('requires IAM authorization on every route, and has exactly the contract routes plus catch-alls', () => {
+      const routes = Object.values(template().findResources('AWS::ApiGatewayV2::Route')) as Resource[];
+      expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(EXPECTED_ROUTES);
+      for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+      template().resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { AuthorizationType: 'NONE' }, 0);
+    });
+
+    it('throttles the stage as configured and writes JSON access logs', () => {
+      const stageResource = only(template(), 'AWS::ApiGatewayV2::Stage').resource;
+      expect(stageResource.Properties).toMatchObject({
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: config.apiThrottle.rateLimit,
+          ThrottlingBurstLimit: config.apiThrottle.burstLimit,
+          DetailedMetricsEnabled: true,
+        },
+      });
+      const settings = stageResource.Properties.AccessLogSettings as {
+        Format: string;
+        DestinationArn: unknown;
+      };
+      expect(JSON.parse(settings.Format)).toMatchObject({
+        requestId: '$context.requestId',
+        status: '$context.status',
+        routeKey: '$context.routeKey',
+        userArn: '$context.identity.userArn',
+      });
+      expect(describeResource(settings.DestinationArn)).toMatch(/^arn\(ApiAccessLogs/);
+    });
+  });
+
+  describe('scheduler', () => {
+    it(`runs recheck-pending every ${config.scheduleRateMinutes} minute(s) per shard group, with a retry policy and a DLQ`, () => {
+      const schedules = Object.values(template().findResources('AWS::Scheduler::Schedule')) as Resource[];
+      expect(schedules).toHaveLength(config.recheckParallelRuns);
+      const dlq = queueId(`${prefix}-recheck-schedule-dlq`);
+      schedules.forEach((schedule, shardGroup) => {
+        expect(schedule.Properties).toMatchObject({
+          ScheduleExpression:
+            config.scheduleRateMinutes === 1
+              ? 'rate(1 minute)'
+              : `rate(${config.scheduleRateMinutes} minutes)`,
+          State: 'ENABLED',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: {
+            Arn: { 'Fn::GetAtt': [fn('recheck-pending').id, 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+          },
+        });
+        const target = schedule.Properties.Target as { Input: string };
+        expect(JSON.parse(target.Input)).toEqual({ shardGroup });
+      });
+    });
+
+    it('lets the scheduler role invoke the recheck function and write to its DLQ, nothing else', () => {
+      const schedule = Object.values(template().findResources('AWS::Scheduler::Schedule'))[0] as Resource;
+      const roleArn = (schedule.Properties.Target as { RoleArn: { 'Fn::GetAtt': [string, string] } }).RoleArn;
+      const roleId = roleArn['Fn::GetAtt'][0];
+      expect(grantsOfRole(template(), roleId)).toEqual(
+        [
+          ...grants(['lambda:InvokeFunction'], `arn(${fn('recheck-pending').id})`),
+          ...grants(['sqs:SendMessage'], `arn(${queueId(`${prefix}-recheck-schedule-dlq`)})`),
+        ].sort(),
+      );
+      const role = template().toJSON().Resources[roleId] as Resource;
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+    });
+  });
+
+  describe('table', () => {
+    it('is built from the shared keys and indexes: on demand, PITR, encrypted', () => {
+      const table = only(template(), 'AWS::DynamoDB::Table').resource;
+      const type = (t: 'S' | 'N') => t;
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sortKey.name, KeyType: 'RANGE' },
+        ],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+      const attributes = new Map<string, string>([
+        [TABLE_KEYS.partitionKey.name, type(TABLE_KEYS.partitionKey.type)],
+        [TABLE_KEYS.sortKey.name, type(TABLE_KEYS.sortKey.type)],
+        ...INDEXES.flatMap((index) => [
+          [index.partitionKey.name, index.partitionKey.type] as [string, string],
+          [index.sortKey.name, index.sortKey.type] as [string, string],
+        ]),
+      ]);
+      const definitions = table.Properties.AttributeDefinitions as {
+        AttributeName: string;
+        AttributeType: string;
+      }[];
+      expect(new Map(definitions.map((d) => [d.AttributeName, d.AttributeType]))).toEqual(attributes);
+      const indexes = table.Properties.GlobalSecondaryIndexes as Record<string, unknown>[];
+      expect(indexes).toEqual(
+        INDEXES.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: index.projection },
+        })),
+      );
+    });
+
+    it(retained ? 'is retained and protected from deletion' : 'is deleted with the stack', () => {
+      const table = only(template(), 'AWS::DynamoDB::Table').resource;
+      expect(table.DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
+      expect(table.UpdateReplacePolicy).toBe(retained ? 'Retain' : 'Delete');
+      expect(table.Properties.DeletionProtectionEnabled ?? false).toBe(retained);
+      expect(stage === 'prod').toBe(retained);
+    });
+  });
+
+  describe('events', () => {
+    it('has the bus and an archive of the tracker events kept as the stage says', () => {
+      template().hasResourceProperties('AWS::Events::EventBus', { Name: busName(stage) });
+      template().hasResourceProperties('AWS::Events::Archive', {
+        SourceArn: { 'Fn::GetAtt': [busId(), 'Arn'] },
+        EventPattern: { source: [EVENT_SOURCE] },
+        RetentionDays: config.archiveRetentionDays,
+      });
+    });
+
+    it('has one rule, queue and DLQ per subscriber, the rule carrying the subscriber filter', () => {
+      template().resourceCountIs('AWS::Events::Rule', config.subscribers.length);
+      for (const subscriber of config.subscribers) {
+        const names = webhookResourceNames(stage, subscriber.name);
+        const queue = queueId(names.queue);
+        const dlq = queueId(names.deadLetterQueue);
+        const ruleDlq = queueId(`${names.queue}-rule-dlq`);
+        const rule = only(template(), 'AWS::Events::Rule', { Name: names.rule }).resource;
+        expect(rule.Properties.EventPattern).toEqual(subscriberRulePattern(subscriber));
+        expect(rule.Properties).toMatchObject({
+          EventBusName: { Ref: busId() },
+          Targets: [
+            {
+              Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+              DeadLetterConfig: { Arn: { 'Fn::GetAtt': [ruleDlq, 'Arn'] } },
+            },
+          ],
+        });
+        template().hasResourceProperties('AWS::SQS::Queue', {
+          QueueName: names.queue,
+          VisibilityTimeout: WEBHOOK_QUEUE.visibilityTimeoutSeconds,
+          MessageRetentionPeriod: WEBHOOK_QUEUE.retentionSeconds,
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] },
+            maxReceiveCount: WEBHOOK_QUEUE.maxReceiveCount,
+          },
+        });
+        template().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+          FunctionName: { Ref: fn('deliver-webhooks').id },
+          BatchSize: WEBHOOK_QUEUE.batchSize,
+          MaximumBatchingWindowInSeconds: WEBHOOK_QUEUE.maxBatchingWindowSeconds,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+      }
+      template().resourceCountIs('AWS::Lambda::EventSourceMapping', config.subscribers.length);
+      if (stage === 'prod') {
+        const rule = only(template(), 'AWS::Events::Rule').resource;
+        expect(rule.Properties.EventPattern).toMatchObject({
+          detail: { status: ['CLAIMED', 'CANCELLED', 'EXPIRED'] },
+        });
+      }
+    });
+
+    it('gives every rule target an explicit 24 h / 185 attempts retry policy and its own DLQ', () => {
+      const rules = Object.values(template().findResources('AWS::Events::Rule')) as Resource[];
+      const dlqs = new Set<string>();
+      for (const rule of rules) {
+        for (const target of rule.Properties.Targets as Record<string, unknown>[]) {
+          expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 });
+          const dlq = describeResource((target.DeadLetterConfig as { Arn: unknown }).Arn);
+          expect(dlqs.has(dlq)).toBe(false);
+          dlqs.add(dlq);
+        }
+      }
+    });
+
+    it('encrypts every queue and refuses plain HTTP on each', () => {
+      const queues = template().findResources('AWS::SQS::Queue');
+      for (const [id, queue] of Object.entries(queues)) {
+        expect((queue as Resource).Properties.SqsManagedSseEnabled).toBe(true);
+        expect((queue as Resource).DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
+        template().hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: Match.arrayWith([{ Ref: id }]),
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+      expect(Object.keys(queues)).toHaveLength(1 + 3 * config.subscribers.length);
+    });
+  });
+
+  describe('secrets', () => {
+    it('creates the InstantPay secret by name with the placeholder the functions reject', () => {
+      template().hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: config.instantPaySecretName,
+        SecretString: '{"placeholder":true}',
+      });
+    });
+
+    it('creates one secret per subscriber, seeded with a whsec_ value by the custom resource', () => {
+      template().resourceCountIs('AWS::SecretsManager::Secret', 1 + config.subscribers.length);
+      template().resourceCountIs('Custom::WebhookSecretSeed', config.subscribers.length);
+      for (const subscriber of config.subscribers) {
+        const secret = secretId(subscriber.secretName);
+        template().hasResourceProperties('Custom::WebhookSecretSeed', {
+          ServiceToken: { 'Fn::GetAtt': [fn('webhook-secret-seed').id, 'Arn'] },
+          SecretId: { Ref: secret },
+        });
+      }
+      for (const secret of Object.values(template().findResources('AWS::SecretsManager::Secret'))) {
+        expect((secret as Resource).DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
+      }
+    });
+  });
+
+  describe('monitoring', () => {
+    it('alarms on every DLQ, function errors and throttles, upstream error rate, the oldest due link and API 5xx', () => {
+      const dlqLabels = [
+        'recheck-schedule',
+        ...config.subscribers.flatMap((s) => [
+          `webhook-${s.name}-deliveries`,
+          `webhook-${s.name}-rule-target`,
+        ]),
+      ];
+      const functions = ['track-link', 'recheck-pending', 'deliver-webhooks'];
+      const expected = [
+        ...dlqLabels.map((label) => `${prefix}-dlq-${label}`),
+        ...functions.flatMap((name) => [`${prefix}-${name}-errors`, `${prefix}-${name}-throttles`]),
+        `${prefix}-upstream-error-rate`,
+        `${prefix}-oldest-due-link`,
+        `${prefix}-api-5xx-rate`,
+      ];
+      const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm')) as Resource[];
+      expect(alarms.map((alarm) => alarm.Properties.AlarmName).sort()).toEqual(expected.sort());
+      const topic = only(template(), 'AWS::SNS::Topic').id;
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      for (const label of dlqLabels) {
+        template().hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `${prefix}-dlq-${label}`,
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
+      }
+      template().hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${prefix}-oldest-due-link`,
+        Namespace: 'PayoutLinkTracker',
+        MetricName: 'OldestDueAgeSeconds',
+        Dimensions: [
+          { Name: 'service', Value: 'recheck-pending' },
+          { Name: 'stage', Value: stage },
+        ],
+        Threshold: 2 * config.scheduleRateMinutes * 60,
+      });
+      const rate = only(template(), 'AWS::CloudWatch::Alarm', { AlarmName: `${prefix}-upstream-error-rate` });
+      const expressions = JSON.stringify(rate.resource.Properties.Metrics);
+      expect(expressions).toContain('UpstreamErrors');
+      expect(expressions).toContain('LinksChecked');
+      const api = JSON.stringify(
+        only(template(), 'AWS::CloudWatch::Alarm', { AlarmName: `${prefix}-api-5xx-rate` }).resource
+          .Properties.Metrics,
+      );
+      expect(api).toContain('"5xx"');
+      expect(api).toContain('"Count"');
+    });
+
+    it('sends alarms to an encrypted topic that refuses plain HTTP, and has a dashboard', () => {
+      const topic = only(template(), 'AWS::SNS::Topic', { TopicName: `${prefix}-alarms` }).resource;
+      expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+      template().hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      template().hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      template().resourceCountIs('AWS::SNS::Subscription', config.alarmEmail ? 1 : 0);
+      template().hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: prefix });
+    });
+  });
+
+  describe('outputs', () => {
+    it('gives the API URL, bus name and ARN, table name, secret names and dashboard URL', () => {
+      const outputs = Object.keys(template().toJSON().Outputs as Record<string, unknown>).sort();
+      expect(outputs).toEqual(
+        [
+          'AlarmTopicArn',
+          'ApiUrl',
+          'DashboardUrl',
+          'EventBusArn',
+          'EventBusName',
+          'InstantPaySecretName',
+          'TableName',
+          ...(config.subscribers.length > 0 ? ['WebhookSecretNames'] : []),
+        ].sort(),
+      );
+    });
+  });
+
+  describe('IAM least privilege', () => {
+    it('has no "*" or "service:*" action, and "*" resources only for the X-Ray actions', () => {
+      const statements = identityStatements(template());
+      expect(statements.length).toBeGreaterThan(0);
+      for (const { owner, statement } of statements) {
+        for (const action of asArray(statement.Action)) {
+          expect(action, `${owner}: ${action}`).not.toMatch(/\*/);
+        }
+        if (asArray(statement.Resource).includes('*')) {
+          expect(asArray(statement.Action).sort(), owner).toEqual(XRAY_ACTIONS);
+        }
+        for (const resource of asArray(statement.Resource).map(describeResource)) {
+          if (resource !== '*') expect(resource, owner).not.toMatch(/\*/);
+        }
+      }
+      for (const role of Object.values(template().findResources('AWS::IAM::Role')) as Resource[]) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it('gives track-link exactly its table items, the byState index, the bus and the InstantPay secret', () => {
+      const table = `arn(${tableId()})`;
+      const role = roleOf('track-link');
+      expect(grantsOfRole(template(), role)).toEqual(
+        [
+          ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('track-link')})`),
+          ...grants(XRAY_ACTIONS, '*'),
+          ...grants(
+            [
+              'dynamodb:BatchGetItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:Query',
+              'dynamodb:UpdateItem',
+            ],
+            table,
+          ),
+          ...grants(['dynamodb:Query'], `${table}/index/byState`),
+          ...grants(['events:PutEvents'], `arn(${busId()})`),
+          ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
+        ].sort(),
+      );
+    });
+
+    it('gives recheck-pending its table items, the due and outbox indexes, the bus and the InstantPay secret', () => {
+      const table = `arn(${tableId()})`;
+      expect(grantsOfRole(template(), roleOf('recheck-pending'))).toEqual(
+        [
+          ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('recheck-pending')})`),
+          ...grants(XRAY_ACTIONS, '*'),
+          ...grants(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table),
+          ...grants(['dynamodb:Query'], `${table}/index/due`, `${table}/index/outbox`),
+          ...grants(['events:PutEvents'], `arn(${busId()})`),
+          ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
+        ].sort(),
+      );
+    });
+
+    it('gives deliver-webhooks its subscriber queues, DLQs and secrets and its state items', () => {
+      const consume = [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ];
+      expect(grantsOfRole(template(), roleOf('deliver-webhooks'))).toEqual(
+        [
+          ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('deliver-webhooks')})`),
+          ...grants(XRAY_ACTIONS, '*'),
+          ...grants(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], `arn(${tableId()})`),
+          ...config.subscribers.flatMap((subscriber) => {
+            const names = webhookResourceNames(stage, subscriber.name);
+            return [
+              ...grants(consume, `arn(${queueId(names.queue)})`),
+              ...grants(['sqs:SendMessage'], `arn(${queueId(names.deadLetterQueue)})`),
+              ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(subscriber.secretName)})`),
+            ];
+          }),
+        ].sort(),
+      );
+    });
+
+    it('lets the secret seed read and write the subscriber secrets only', () => {
+      if (config.subscribers.length === 0) {
+        template().resourceCountIs('Custom::WebhookSecretSeed', 0);
+        return;
+      }
+      expect(grantsOfRole(template(), roleOf('webhook-secret-seed'))).toEqual(
+        [
+          ...grants(
+            ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            `arn(${logGroupOf('webhook-secret-seed')})`,
+          ),
+          ...grants(XRAY_ACTIONS, '*'),
+          ...config.subscribers.flatMap((subscriber) =>
+            grants(
+              ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+              `ref(${secretId(subscriber.secretName)})`,
+            ),
+          ),
+        ].sort(),
+      );
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('finds nothing unacknowledged', () => {
+      const { app, stack } = synthesized();
+      const report = new AwsSolutionsChecks(app).validateScope(stack);
+      expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
+        [],
+      );
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+      expect(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    });
+
+    it('runs as a validation plugin of the app, so a new finding fails the synth', () => {
+      const { app, stack } = buildApp(stage, new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+      new Queue(stack, 'PlainQueue', { encryption: QueueEncryption.UNENCRYPTED });
+      expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
+    });
+
+    it('acknowledges only the expected findings, each at its resource with a reason', () => {
+      const acknowledged = acknowledgements(synthesized().app);
+      for (const { path, id, reason } of acknowledged) {
+        expect(reason.length, `${path} ${id}`).toBeGreaterThan(40);
+        if (id === 'AwsSolutions-IAM5[Resource::*]') expect(path).toMatch(/\/Role\/DefaultPolicy$/);
+        else if (id === 'AwsSolutions-SMG4') expect(path).toMatch(/\/Secrets\//);
+        else if (id === 'AwsSolutions-SQS3') expect(path).toMatch(/DeadLetters$/);
+        else throw new Error(`Unexpected acknowledgement ${id} at ${path}`);
+      }
+      const functions = 3 + (config.subscribers.length > 0 ? 1 : 0);
+      expect(acknowledged.filter((a) => a.id.startsWith('AwsSolutions-IAM5'))).toHaveLength(functions);
+      expect(acknowledged.filter((a) => a.id === 'AwsSolutions-SMG4')).toHaveLength(
+        1 + config.subscribers.length,
+      );
+      expect(acknowledged.filter((a) => a.id === 'AwsSolutions-SQS3')).toHaveLength(
+        1 + 2 * config.subscribers.length,
+      );
+    });
+  });
+
+  function logGroupOf(name: string): string {
+    return (fn(name).resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+  }
+});
+
+describe('the stack with other settings', () => {
+  it('makes one schedule per shard group at the configured rate, and e-mails alarms when asked', () => {
+    const config = parseStageConfig({
+      ...STAGES.dev,
+      recheckParallelRuns: 4,
+      scheduleRateMinutes: 2,
+      alarmEmail: 'oncall@example.com',
+      instantPayBaseUrl: 'https://api.instantpay.example',
+    });
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const template = Template.fromStack(new PayoutLinkTrackerStack(app, 'Other', { config }));
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Resource[];
+    expect(schedules.map((s) => s.Properties.ScheduleExpression)).toEqual(Array(4).fill('rate(2 minutes)'));
+    expect(schedules.map((s) => JSON.parse((s.Properties.Target as { Input: string }).Input))).toEqual([
+      { shardGroup: 0 },
+      { shardGroup: 1 },
+      { shardGroup: 2 },
+      { shardGroup: 3 },
+    ]);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'payout-link-tracker-dev-oldest-due-link',
+      Threshold: 240,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'payout-link-tracker-dev-track-link',
+      Environment: {
+        Variables: Match.objectLike({
+          INSTANTPAY_BASE_URL: 'https://api.instantpay.example',
+          RECHECK_PARALLEL_RUNS: Match.absent(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'payout-link-tracker-dev-recheck-pending',
+      Environment: { Variables: Match.objectLike({ RECHECK_PARALLEL_RUNS: '4' }) },
+    });
+  });
+});
