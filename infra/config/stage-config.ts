@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_STAGE_AND_SUBSCRIBER_LENGTH } from '#shared/webhooks/routing.ts';
 import { SubscriberSchema, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
 
 /** Log retention values CloudWatch accepts (days). */
@@ -48,6 +49,13 @@ export const StageConfigSchema = z
         context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message: 'is used twice' });
       }
       names.add(subscriber.name);
+      if (config.stage.length + subscriber.name.length > MAX_STAGE_AND_SUBSCRIBER_LENGTH) {
+        context.addIssue({
+          code: 'custom',
+          path: ['subscribers', index, 'name'],
+          message: `is too long for stage "${config.stage}": stage and subscriber names together at most ${MAX_STAGE_AND_SUBSCRIBER_LENGTH} characters (AWS name limits)`,
+        });
+      }
       for (const problem of subscriberUrlProblems(subscriber.url, {
         allowLoopback: config.stage === 'local',
       })) {

@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { registrySchemas } from '#infra/schemas/published-schemas.ts';
 import { busName } from '#shared/events/bus.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 
@@ -9,6 +11,7 @@ import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 export class LinkEvents extends Construct {
   readonly bus: EventBus;
   readonly archive: Archive;
+  readonly registry: CfnRegistry;
 
   constructor(scope: Construct, id: string, props: { config: StageConfig }) {
     super(scope, id);
@@ -24,5 +27,19 @@ export class LinkEvents extends Construct {
       eventPattern: { source: [EVENT_SOURCE] },
       retention: Duration.days(config.archiveRetentionDays),
     });
+    // The event contracts in a schema registry, so consumers can download code bindings.
+    this.registry = new CfnRegistry(this, 'Schemas', {
+      registryName: busName(config.stage),
+      description: `Events published by the payout link tracker (${config.stage})`,
+    });
+    for (const schema of registrySchemas()) {
+      new CfnSchema(this, `Schema${schema.detailType.replaceAll(' ', '')}`, {
+        registryName: this.registry.attrRegistryName,
+        schemaName: schema.name,
+        type: 'JSONSchemaDraft4',
+        content: schema.content,
+        description: `detail-type "${schema.detailType}", source "${EVENT_SOURCE}"`,
+      });
+    }
   }
 }

@@ -73,7 +73,7 @@ export class WebhookSubscribers extends Construct {
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: WEBHOOK_QUEUE.maxReceiveCount },
       });
       const ruleDeadLetterQueue = secureQueue(this, `${subscriber.name}-RuleDeadLetters`, config, {
-        queueName: `${names.queue}-rule-dlq`,
+        queueName: names.ruleDeadLetterQueue,
       });
 
       const rule = new Rule(this, `${subscriber.name}-Rule`, {

@@ -29,9 +29,10 @@ async function queueOf(sqs: SQSClient, name: string) {
 }
 
 /**
- * Moves a subscriber's dead-lettered deliveries back to its queue with an SQS message move task,
- * reporting progress until it completes. Against the local emulator, which has no move tasks, it
- * moves them itself: receive, send, delete, ten at a time.
+ * Moves a subscriber's dead-lettered deliveries back to its queue: its delivery DLQ with an SQS
+ * message move task (progress reported until it completes), and the events its rule could not put
+ * on the queue (the rule target's DLQ, not an SQS redrive source) by receive, send, delete. Against
+ * the local emulator, which has no move tasks, both go by receive, send, delete.
  */
 export async function redriveDeadLetters(
   sqs: SQSClient,
@@ -45,16 +46,21 @@ export async function redriveDeadLetters(
   },
 ): Promise<RedriveResult> {
   const names = webhookResourceNames(options.stage, options.subscriber);
-  const [deadLetters, queue] = await Promise.all([
+  const [deadLetters, ruleDeadLetters, queue] = await Promise.all([
     queueOf(sqs, names.deadLetterQueue),
+    queueOf(sqs, names.ruleDeadLetterQueue).catch(() => undefined),
     queueOf(sqs, names.queue),
   ]);
-  const total = deadLetters.depth;
+  const total = deadLetters.depth + (ruleDeadLetters?.depth ?? 0);
   options.onProgress?.(0, total);
+  let moved = 0;
+  const report = (count: number) => options.onProgress?.(moved + count, total);
+  if (ruleDeadLetters) moved += await moveByHand(sqs, ruleDeadLetters.url, queue.url, report);
+
   const method =
     options.method ?? (process.env.AWS_ENDPOINT_URL ? 'receive-send-delete' : 'message-move-task');
   if (method === 'receive-send-delete') {
-    return { moved: await moveByHand(sqs, deadLetters.url, queue.url, total, options.onProgress), method };
+    return { moved: moved + (await moveByHand(sqs, deadLetters.url, queue.url, report)), method };
   }
   await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: deadLetters.arn, DestinationArn: queue.arn }));
   for (;;) {
@@ -62,12 +68,12 @@ export async function redriveDeadLetters(
       new ListMessageMoveTasksCommand({ SourceArn: deadLetters.arn, MaxResults: 1 }),
     );
     const task = Results[0];
-    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
-    options.onProgress?.(moved, task?.ApproximateNumberOfMessagesToMove ?? total);
-    if (task?.Status === 'COMPLETED') return { moved, method: 'message-move-task' };
+    const taskMoved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+    report(taskMoved);
+    if (task?.Status === 'COMPLETED') return { moved: moved + taskMoved, method };
     if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
       throw new Error(
-        `The move task ${task.Status.toLowerCase()}: ${task.FailureReason ?? 'no reason given'} (${moved} moved).`,
+        `The move task ${task.Status.toLowerCase()}: ${task.FailureReason ?? 'no reason given'} (${moved + taskMoved} moved).`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2_000));
@@ -78,8 +84,7 @@ async function moveByHand(
   sqs: SQSClient,
   from: string,
   to: string,
-  total: number,
-  onProgress?: (moved: number, total: number) => void,
+  onProgress?: (moved: number) => void,
 ): Promise<number> {
   let moved = 0;
   for (;;) {
@@ -112,7 +117,7 @@ async function moveByHand(
       );
     }
     moved += done.length;
-    onProgress?.(moved, Math.max(total, moved));
+    onProgress?.(moved);
     if (done.length < Messages.length)
       throw new Error(`Some messages could not be sent back (${moved} moved so far).`);
   }

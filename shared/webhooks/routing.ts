@@ -16,9 +16,19 @@ export function subscriberRulePattern(
   };
 }
 
+/** EventBridge rule names are at most 64 characters: `stage` and `subscriber` together at most this. */
+export const MAX_STAGE_AND_SUBSCRIBER_LENGTH = 64 - 'payout-link-tracker--webhook-'.length;
+
 export function webhookResourceNames(stage: string, subscriber: string) {
   const base = `payout-link-tracker-${stage}-webhook-${subscriber}`;
-  return { rule: base, queue: base, deadLetterQueue: `${base}-dlq` };
+  return {
+    rule: base,
+    queue: base,
+    /** Deliveries that failed for 24 hours, or were kept while the subscriber was disabled. */
+    deadLetterQueue: `${base}-dlq`,
+    /** Events the rule could not put on the queue after its own retries. */
+    ruleDeadLetterQueue: `${base}-rule-dlq`,
+  };
 }
 
 /** The subscriber whose queue an SQS record came from (`eventSourceARN` ends with the queue name). */

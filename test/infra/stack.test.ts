@@ -6,6 +6,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp, DEPLOYED_STAGES } from '#infra/app.ts';
 import { parseStageConfig, STAGES, stageConfig } from '#infra/config/stage-config.ts';
+import { registrySchemas } from '#infra/schemas/published-schemas.ts';
 import { PayoutLinkTrackerStack } from '#infra/stack.ts';
 import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { busName } from '#shared/events/bus.ts';
@@ -318,13 +319,25 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       });
     });
 
+    it('registers both event schemas in a schema registry, as generated from the code', () => {
+      template().resourceCountIs('AWS::EventSchemas::Registry', 1);
+      template().resourceCountIs('AWS::EventSchemas::Schema', 2);
+      for (const schema of registrySchemas()) {
+        template().hasResourceProperties('AWS::EventSchemas::Schema', {
+          SchemaName: schema.name,
+          Type: 'JSONSchemaDraft4',
+          Content: schema.content,
+        });
+      }
+    });
+
     it('has one rule, queue and DLQ per subscriber, the rule carrying the subscriber filter', () => {
       template().resourceCountIs('AWS::Events::Rule', config.subscribers.length);
       for (const subscriber of config.subscribers) {
         const names = webhookResourceNames(stage, subscriber.name);
         const queue = queueId(names.queue);
         const dlq = queueId(names.deadLetterQueue);
-        const ruleDlq = queueId(`${names.queue}-rule-dlq`);
+        const ruleDlq = queueId(names.ruleDeadLetterQueue);
         const rule = only(template(), 'AWS::Events::Rule', { Name: names.rule }).resource;
         expect(rule.Properties.EventPattern).toEqual(subscriberRulePattern(subscriber));
         expect(rule.Properties).toMatchObject({

@@ -34,6 +34,14 @@ describe('the stage config at synth time', () => {
     expect(config.subscribers[0]?.url).toBe('http://127.0.0.1:9000/hook');
   });
 
+  it('refuses subscriber names that would make AWS resource names too long, and uneven shard groups', () => {
+    const long = { ...subscriber('https://hooks.example.com/x'), name: 'a'.repeat(32) };
+    expect(() => parseStageConfig({ ...STAGES.prod, subscribers: [long] })).toThrow(
+      /subscribers\.0\.name is too long/,
+    );
+    expect(() => parseStageConfig({ ...STAGES.prod, recheckParallelRuns: 3 })).toThrow(/recheckParallelRuns/);
+  });
+
   it('refuses to build the local stage or an unknown one', () => {
     expect(() => buildApp('local')).toThrow(/not deployable.*npm start/);
     expect(() => buildApp('qa')).toThrow(StageConfigError);
