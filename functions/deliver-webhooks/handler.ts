@@ -3,6 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { systemClock } from '#shared/clock.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createMetrics } from '#shared/observability/metrics.ts';
@@ -24,7 +25,7 @@ const secrets = new Map(
 const deliver = createDeliverer({
   stage: config.stage,
   targets: config.targets,
-  sqs: new SQSClient({}),
+  sqs: new SQSClient(AWS_CLIENT_CONFIG),
   state: new SubscriberStateStore(config.tableName),
   secretFor: (target) => secrets.get(target.name)!,
   log: logger,

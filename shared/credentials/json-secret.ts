@@ -1,6 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as z from 'zod';
+import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { MalformedSecretError, SecretNotConfiguredError, SecretUnavailableError } from './secret-errors.ts';
 
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -8,7 +9,7 @@ export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 /** Module-level default: one client per container, reused by every provider. */
 let defaultClient: SecretsManagerClient | undefined;
 function sharedClient(): SecretsManagerClient {
-  defaultClient ??= new SecretsManagerClient({});
+  defaultClient ??= new SecretsManagerClient(AWS_CLIENT_CONFIG);
   return defaultClient;
 }
 

@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { EVENT_SOURCE, type LinkChange } from '#shared/link/link-event.ts';
 
 /** EventBridge limits: 10 entries and 256 KB per `PutEvents` call. */
@@ -7,7 +8,7 @@ export const MAX_BYTES_PER_CALL = 256 * 1024;
 
 let defaultClient: EventBridgeClient | undefined;
 function sharedClient(): EventBridgeClient {
-  defaultClient ??= new EventBridgeClient({});
+  defaultClient ??= new EventBridgeClient(AWS_CLIENT_CONFIG);
   return defaultClient;
 }
 

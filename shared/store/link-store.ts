@@ -14,6 +14,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import type { LinkObservation } from '#shared/instantpay/client.ts';
 import type { DetailType, LinkChange, LinkEventDetail } from '#shared/link/link-event.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
@@ -23,7 +24,7 @@ import { DUE_INDEX, DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-defini
 /** Module-level default: one client per container. */
 let defaultDocumentClient: DynamoDBDocumentClient | undefined;
 export function sharedDocumentClient(): DynamoDBDocumentClient {
-  defaultDocumentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  defaultDocumentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient(AWS_CLIENT_CONFIG), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return defaultDocumentClient;
