@@ -143,7 +143,10 @@ describe('npm start: the whole system on one machine', () => {
   });
 
   it('serves its OpenAPI document at /openapi.json', async () => {
-    const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(['/links', '/links/{linkId}', '/links/{linkId}/events']);
   });

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
-import { isFinal } from '#shared/link/link-status.ts';
 import { type RecheckOptions, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
-import { LinkStore } from '#shared/store/link-store.ts';
 import { type BusEvent, trackerFixture } from '#test/support/tracker-fixture.ts';
 
 const MINUTE = 60_000;
@@ -233,11 +231,10 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     );
     await register(w, linkIds);
     clock.advance(2 * MINUTE);
-    const faultId = sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.2 });
+    sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.2 });
 
     const failing = await runRecheck({ tracker: w.tracker }, options());
     sandbox.clearFaults();
-    void faultId;
     expect(failing.upstreamErrors).toBeGreaterThan(0);
     expect(failing.transitionsRecorded).toBe(50 - failing.upstreamErrors);
     const stored = await Promise.all(linkIds.map((id) => w.tracker.store.getLink(id)));
@@ -271,8 +268,6 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     clock.advance(2 * MINUTE);
     const before = new Map(linkIds.map((id) => [id, trackCalls(id)]));
 
-    const other = new LinkStore({ tableName: w.names.table });
-    void other;
     const [a, b] = await Promise.all([
       runRecheck({ tracker: w.tracker }, options({ concurrency: 8 })),
       runRecheck({ tracker: w.tracker }, options({ concurrency: 8 })),

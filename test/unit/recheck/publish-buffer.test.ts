@@ -37,7 +37,7 @@ describe('PublishBuffer', () => {
 
   it('counts what the bus refused or failed to take as unpublished, never throwing', async () => {
     let call = 0;
-    const buffer = new PublishBuffer(async (changes) => {
+    const buffer = new PublishBuffer(async (_changes) => {
       call++;
       if (call === 1) throw new Error('bus down');
       return 1;
