@@ -385,14 +385,14 @@ export class LinkStore {
     );
   }
 
-  /** Changes recorded but not yet published, oldest first, without a scan. */
-  async listUnpublished(limit: number): Promise<LinkChange[]> {
+  /** Changes recorded but not yet published (recorded at or before `recordedBefore`), oldest first, without a scan. */
+  async listUnpublished(limit: number, recordedBefore = Number.MAX_SAFE_INTEGER): Promise<LinkChange[]> {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: OUTBOX_INDEX.indexName,
-        KeyConditionExpression: 'outboxPk = :pk',
-        ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
+        KeyConditionExpression: 'outboxPk = :pk AND outboxAt <= :before',
+        ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION, ':before': recordedBefore },
         ScanIndexForward: true,
         Limit: limit,
       }),

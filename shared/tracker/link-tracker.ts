@@ -42,6 +42,9 @@ export interface CheckResult {
   unpublished: number;
 }
 
+/** A change still unpublished this long after it was recorded was left behind by a failure. */
+export const REPUBLISH_AFTER_MS = 30_000;
+
 const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /**
@@ -210,8 +213,13 @@ export class LinkTracker {
   }
 
   /** Republishes changes an earlier failure left in the outbox, oldest first. */
-  async republishPending(limit = 100): Promise<{ republished: number; remaining: number }> {
-    const pending = await this.store.listUnpublished(limit);
+  async republishPending(
+    limit = 100,
+    minAgeMs = REPUBLISH_AFTER_MS,
+  ): Promise<{ republished: number; remaining: number }> {
+    // Only changes their own writer has had time to publish: republishing one still in flight
+    // would put it on the bus twice.
+    const pending = await this.store.listUnpublished(limit, this.clock.now() - minAgeMs);
     if (pending.length === 0) return { republished: 0, remaining: 0 };
     const remaining = await this.publish(pending);
     return { republished: pending.length - remaining, remaining };
