@@ -25,8 +25,11 @@ export interface Figure {
 
 export interface Benchmark {
   name: string;
-  /** The contract keys it reports, with their targets: printed as not measured if it fails. */
-  figures: ReadonlyArray<{ key: string; target: Target; limit: string }>;
+  /**
+   * The contract keys it reports, with their targets (none for a size reported for its own sake,
+   * such as `bundleKb`): printed as not measured if it fails.
+   */
+  figures: ReadonlyArray<{ key: string; target?: Target; limit: string; unit?: string }>;
   run(): Promise<Figure[]>;
 }
 

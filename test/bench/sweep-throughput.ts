@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createTable, localClients } from '#infra/local/aws-resources.ts';
-import { MotoMissingError, startMoto } from '#infra/local/moto.ts';
+import { MotoMissingError } from '#infra/local/moto.ts';
 import { SAMPLE_CREDENTIALS } from '#infra/sandbox/server.ts';
 import type { Clock } from '#shared/clock.ts';
 import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
@@ -24,6 +24,7 @@ import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atLeast, type Benchmark, type Figure } from './figures.ts';
 import { MemoryLinkStore } from './memory-link-store.ts';
@@ -45,7 +46,7 @@ const EMULATOR_LINKS = 200;
 const EMULATOR_WARMUP_LINKS = 32;
 
 /** The system clock moved forward on demand, so links registered a moment ago are due now. */
-class OffsetClock implements Clock {
+export class OffsetClock implements Clock {
   offsetMs = 0;
   now(): number {
     return Date.now() + this.offsetMs;
@@ -129,7 +130,7 @@ async function sweepOnce(
 }
 
 /** Runs `work` `count` times, `width` at a time. */
-async function inParallel(count: number, width: number, work: () => Promise<void>): Promise<void> {
+export async function inParallel(count: number, width: number, work: () => Promise<void>): Promise<void> {
   let started = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {
@@ -155,33 +156,21 @@ async function emulatorSweep(
   upstream: InstantPayClient,
   clock: OffsetClock,
 ): Promise<SweepResult> {
-  const moto = await startMoto();
-  const stopMoto = onCleanup(() => moto.stop());
-  try {
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_REGION: 'ap-south-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    });
-    delete process.env.AWS_PROFILE;
-    const clients = localClients();
-    const table = async () => {
-      const name = `bench-links-${randomUUID().slice(0, 8)}`;
-      await createTable(clients, name);
-      // The module-level document client: the production path, pointed at moto by the environment.
-      return new LinkStore({ tableName: name });
-    };
-    progress(`emulator: warm-up sweep of ${EMULATOR_WARMUP_LINKS} links`);
-    await sweepOnce(sandbox, upstream, clock, await table(), EMULATOR_WARMUP_LINKS);
-    progress(`emulator: registering and sweeping ${EMULATOR_LINKS} links`);
-    const result = await sweepOnce(sandbox, upstream, clock, await table(), EMULATOR_LINKS);
-    progress(`emulator: ${describe(result)}`);
-    return result;
-  } finally {
-    await stopMoto();
-  }
+  // The run's one emulator (see `bench-moto.ts`): the module-level document client is pinned to it.
+  await benchMoto();
+  const clients = localClients();
+  const table = async () => {
+    const name = `bench-links-${randomUUID().slice(0, 8)}`;
+    await createTable(clients, name);
+    // The module-level document client: the production path, pointed at moto by the environment.
+    return new LinkStore({ tableName: name });
+  };
+  progress(`emulator: warm-up sweep of ${EMULATOR_WARMUP_LINKS} links`);
+  await sweepOnce(sandbox, upstream, clock, await table(), EMULATOR_WARMUP_LINKS);
+  progress(`emulator: registering and sweeping ${EMULATOR_LINKS} links`);
+  const result = await sweepOnce(sandbox, upstream, clock, await table(), EMULATOR_LINKS);
+  progress(`emulator: ${describe(result)}`);
+  return result;
 }
 
 export async function sweepThroughputFigures(): Promise<Figure[]> {

@@ -1,0 +1,375 @@
+/**
+ * Bundles and cold init (issue 8).
+ *
+ * `bundleKb.<fn>`: the size of the `.js` esbuild writes for `functions/<fn>/handler.ts` with the
+ * options of the house function construct (`infra/constructs/tracker-function.ts`), the file
+ * `cdk synth` deploys; the source map is a file of its own and is not counted.
+ * `bundleRatio.<fn>`: that size over the size of a bundle of only the AWS SDK clients the handler
+ * bundle contains (read off its metafile), each client instantiated and exported so nothing is
+ * tree-shaken away: the floor of any bundled function that talks to those services.
+ *
+ * `initRatio.<fn>`: median wall time of a fresh `node` running the bundle (an ESM entry point: the
+ * module is imported, its top level runs, the process exits) over the same for the floor bundle,
+ * every bundle once per round, rounds interleaved so the machine's noise falls on all alike. The
+ * environment holds what the handlers read at import and nothing of the parent's (no
+ * `NODE_OPTIONS`). The same with `--enable-source-maps`, which the construct sets in
+ * `NODE_OPTIONS`, is printed beside it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BuildOptions, build } from 'esbuild';
+import { onCleanup, progress } from './cleanup.ts';
+import { atMost, type Benchmark, type Figure } from './figures.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CONSTRUCT = join(ROOT, 'infra/constructs/tracker-function.ts');
+
+/**
+ * The construct's `bundling` options as esbuild options. The construct writes them inline in its
+ * `NodejsFunction` (no exported constant to import), so they are replicated here; `constructDrift`
+ * checks each against the construct's source on every run. CDK turns them into
+ * `esbuild --bundle --target=node24 --platform=node --format=esm --outfile=index.mjs --minify
+ * --sourcemap --sources-content=false --tsconfig=... --main-fields=module,main` with no
+ * `--external` (`externalModules: []`, `bundleAwsSDK: true`).
+ */
+export const HOUSE_BUNDLING = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  // `sourceMap: true` with `SourceMapMode.DEFAULT`: a linked `.map` beside the `.js`.
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: [],
+  tsconfig: join(ROOT, 'tsconfig.json'),
+  logLevel: 'error',
+} as const satisfies BuildOptions;
+
+/** The construct's source text that each replicated option stands for. */
+const CONSTRUCT_OPTIONS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['format ESM', /format:\s*OutputFormat\.ESM/],
+  ["mainFields ['module', 'main']", /mainFields:\s*\[\s*'module',\s*'main'\s*\]/],
+  ["target 'node24'", /target:\s*'node24'/],
+  ['minify', /minify:\s*true/],
+  ['sourceMap', /sourceMap:\s*true/],
+  ['SourceMapMode.DEFAULT', /sourceMapMode:\s*SourceMapMode\.DEFAULT/],
+  ['sourcesContent false', /sourcesContent:\s*false/],
+  ['externalModules []', /externalModules:\s*\[\s*\]/],
+  ['bundleAwsSDK', /bundleAwsSDK:\s*true/],
+  ['--enable-source-maps', /NODE_OPTIONS:\s*'--enable-source-maps'/],
+];
+
+/** Options of the construct this benchmark no longer matches (empty: it matches). */
+async function constructDrift(): Promise<string[]> {
+  let source: string;
+  try {
+    source = await readFile(CONSTRUCT, 'utf8');
+  } catch {
+    return ['infra/constructs/tracker-function.ts not found'];
+  }
+  return CONSTRUCT_OPTIONS.filter(([, pattern]) => !pattern.test(source)).map(([name]) => name);
+}
+
+export const FUNCTIONS = [
+  { key: 'trackLink', entry: 'functions/track-link/handler.ts' },
+  { key: 'recheckPending', entry: 'functions/recheck-pending/handler.ts' },
+  { key: 'deliverWebhooks', entry: 'functions/deliver-webhooks/handler.ts' },
+] as const;
+type FunctionKey = (typeof FUNCTIONS)[number]['key'];
+
+/** How each SDK package the handlers use is instantiated in a floor bundle. */
+const SDK_CLIENTS: Record<string, { imports: string; instance: string }> = {
+  '@aws-sdk/client-dynamodb': {
+    imports: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+    instance: 'new DynamoDBClient({})',
+  },
+  '@aws-sdk/lib-dynamodb': {
+    imports: "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+    instance: 'DynamoDBDocumentClient.from(new DynamoDBClient({}))',
+  },
+  '@aws-sdk/client-eventbridge': {
+    imports: "import { EventBridgeClient } from '@aws-sdk/client-eventbridge';",
+    instance: 'new EventBridgeClient({})',
+  },
+  '@aws-sdk/client-secrets-manager': {
+    imports: "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+    instance: 'new SecretsManagerClient({})',
+  },
+  '@aws-sdk/client-sqs': {
+    imports: "import { SQSClient } from '@aws-sdk/client-sqs';",
+    instance: 'new SQSClient({})',
+  },
+};
+
+export interface BuiltBundle {
+  /** The `.mjs` file. */
+  file: string;
+  bytes: number;
+  /** Output bytes per origin (a package, or `own code`). */
+  origins: Map<string, number>;
+}
+
+export interface BuiltFunction {
+  key: FunctionKey;
+  bundle: BuiltBundle;
+  /** The SDK packages the handler bundle contains: what its floor instantiates. */
+  clients: string[];
+  floor: BuiltBundle;
+}
+
+export interface BuiltBundles {
+  functions: BuiltFunction[];
+  drift: string[];
+}
+
+let built: Promise<BuiltBundles> | undefined;
+
+/** Builds the three handlers and their floors once per run, into a temporary directory. */
+export function buildBundles(): Promise<BuiltBundles> {
+  built ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-bundles-'));
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+    const drift = await constructDrift();
+    const floors = new Map<string, Promise<BuiltBundle>>();
+    const functions: BuiltFunction[] = [];
+    for (const fn of FUNCTIONS) {
+      const bundle = await buildOne(join(dir, fn.key), { entryPoints: [join(ROOT, fn.entry)] });
+      const clients = sdkClientsOf(bundle);
+      const floorKey = clients.join('+');
+      let floor = floors.get(floorKey);
+      if (!floor) {
+        floor = buildOne(join(dir, `floor-${floors.size + 1}`), {
+          stdin: { contents: floorSource(clients), resolveDir: ROOT, loader: 'ts', sourcefile: 'floor.ts' },
+        });
+        floors.set(floorKey, floor);
+      }
+      functions.push({ key: fn.key, bundle, clients, floor: await floor });
+    }
+    return { functions, drift };
+  })();
+  return built;
+}
+
+async function buildOne(outdir: string, input: BuildOptions): Promise<BuiltBundle> {
+  const file = join(outdir, 'index.mjs');
+  const result = await build({ ...HOUSE_BUNDLING, ...input, outfile: file, metafile: true });
+  const output =
+    result.metafile.outputs[Object.keys(result.metafile.outputs).find((o) => o.endsWith('.mjs'))!];
+  const origins = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const origin = originOf(path);
+    origins.set(origin, (origins.get(origin) ?? 0) + bytesInOutput);
+  }
+  return { file, bytes: (await stat(file)).size, origins };
+}
+
+/** The package an input belongs to (the innermost `node_modules`), else `own code`. */
+function originOf(path: string): string {
+  const at = path.lastIndexOf('node_modules/');
+  if (at < 0) return 'own code';
+  const rest = path.slice(at + 'node_modules/'.length).split('/');
+  return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? path);
+}
+
+function sdkClientsOf(bundle: BuiltBundle): string[] {
+  const clients = [...bundle.origins.keys()].filter((origin) => origin in SDK_CLIENTS).sort();
+  const unknown = [...bundle.origins.keys()].filter(
+    (origin) => /^@aws-sdk\/client-/.test(origin) && !(origin in SDK_CLIENTS),
+  );
+  if (unknown.length > 0) throw new Error(`no floor known for ${unknown.join(', ')}: add it to SDK_CLIENTS`);
+  return clients;
+}
+
+function floorSource(clients: readonly string[]): string {
+  // The document client wraps a DynamoDB client: import that too, whatever the order.
+  const packages = clients.includes('@aws-sdk/lib-dynamodb')
+    ? [...new Set(['@aws-sdk/client-dynamodb', ...clients])]
+    : [...clients];
+  const instances = clients
+    .filter((name) => !(name === '@aws-sdk/client-dynamodb' && clients.includes('@aws-sdk/lib-dynamodb')))
+    .map((name) => SDK_CLIENTS[name]?.instance);
+  return [
+    ...packages.map((name) => SDK_CLIENTS[name]?.imports),
+    `export const clients = [${instances.join(', ')}];`,
+  ].join('\n');
+}
+
+/**
+ * What the handler bundle has beyond its floor, largest first: the AWS SDK packages together (the
+ * commands and their serde, which the floor's bare clients do not pull in), the others by package.
+ */
+export function aboveFloor(fn: BuiltFunction): Array<{ origin: string; bytes: number }> {
+  const group = (origin: string) =>
+    /^@(aws-sdk|smithy|aws)\//.test(origin) || origin === 'mnemonist' || origin === 'tslib'
+      ? 'AWS SDK commands'
+      : origin.startsWith('@aws-lambda-powertools/')
+        ? '@aws-lambda-powertools'
+        : origin;
+  const sum = (origins: Map<string, number>) => {
+    const groups = new Map<string, number>();
+    for (const [origin, bytes] of origins)
+      groups.set(group(origin), (groups.get(group(origin)) ?? 0) + bytes);
+    return groups;
+  };
+  const mine = sum(fn.bundle.origins);
+  const floor = sum(fn.floor.origins);
+  return [...mine]
+    .map(([origin, bytes]) => ({ origin, bytes: bytes - (floor.get(origin) ?? 0) }))
+    .filter((entry) => entry.bytes > 512)
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+const kb = (bytes: number) => bytes / 1024;
+const BUNDLE_RATIO_TARGET = atMost(1.25);
+const BUNDLE_LIMIT = 'bundle of only the SDK clients the function uses';
+
+async function bundleFigures(): Promise<Figure[]> {
+  progress('building the three handlers and their SDK-only floors with the construct options');
+  const { functions, drift } = await buildBundles();
+  const driftNote = drift.length > 0 ? `; construct options differ: ${drift.join(', ')}` : '';
+  const figures: Figure[] = [];
+  for (const fn of functions) {
+    const above = aboveFloor(fn)
+      .slice(0, 5)
+      .map(({ origin, bytes }) => `${origin} +${kb(bytes).toFixed(0)}`)
+      .join(', ');
+    figures.push({
+      key: `bundleKb.${fn.key}`,
+      value: kb(fn.bundle.bytes),
+      unit: 'KB',
+      limit: 'esbuild output .js (map not counted), construct options',
+      note: `minified ESM, node24, SDK bundled${driftNote}`,
+    });
+    figures.push({
+      key: `bundleRatio.${fn.key}`,
+      value: fn.bundle.bytes / fn.floor.bytes,
+      target: BUNDLE_RATIO_TARGET,
+      limit: BUNDLE_LIMIT,
+      note: `floor ${kb(fn.floor.bytes).toFixed(1)} KB (${fn.clients.map((c) => c.replace('@aws-sdk/', '')).join(', ')}); above it, KB: ${above}`,
+    });
+  }
+  return figures;
+}
+
+export const bundles: Benchmark = {
+  name: 'bundles',
+  figures: FUNCTIONS.flatMap((fn) => [
+    { key: `bundleKb.${fn.key}`, limit: 'esbuild output .js', unit: 'KB' },
+    { key: `bundleRatio.${fn.key}`, target: BUNDLE_RATIO_TARGET, limit: BUNDLE_LIMIT },
+  ]),
+  run: bundleFigures,
+};
+
+/** Rounds of the cold-init measurement: every bundle once per round, in both modes. */
+const INIT_ROUNDS = 15;
+const INIT_RATIO_TARGET = atMost(1.15);
+const INIT_LIMIT = 'fresh node importing the SDK-clients-only bundle';
+
+/** What the handlers read at import, as the construct and the stack set it, and nothing else. */
+export const HANDLER_ENV: Record<string, string> = {
+  STAGE: 'bench',
+  TABLE_NAME: 'payout-link-tracker-bench-links',
+  EVENT_BUS_NAME: 'payout-link-tracker-bench',
+  INSTANTPAY_SECRET_NAME: 'payout-link-tracker/bench/instantpay',
+  WEBHOOK_SUBSCRIBERS: '[]',
+  AWS_REGION: 'ap-south-1',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  POWERTOOLS_METRICS_NAMESPACE: 'PayoutLinkTracker',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+/** Wall time of one fresh `node` running `file`, in ms. */
+function timeNode(file: string, sourceMaps: boolean): number {
+  const env: Record<string, string> = { ...HANDLER_ENV };
+  if (process.env.PATH) env.PATH = process.env.PATH;
+  const args = sourceMaps ? ['--enable-source-maps', file] : [file];
+  const startedAt = performance.now();
+  const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - startedAt;
+  if (result.status !== 0) {
+    throw new Error(
+      `node ${args.join(' ')} exited with ${result.status ?? result.signal}: ${String(result.stderr).slice(0, 500)}`,
+    );
+  }
+  return ms;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+async function initFigures(): Promise<Figure[]> {
+  const { functions } = await buildBundles();
+  const files = [...new Set(functions.flatMap((fn) => [fn.bundle.file, fn.floor.file]))];
+  // `node` doing nothing: the part of every figure that no bundle can change.
+  const empty = join(tmpdir(), `bench-empty-${process.pid}.mjs`);
+  await writeFile(empty, '');
+  onCleanup(() => rm(empty, { force: true }));
+  const runs = [...files, empty].flatMap((file) => [
+    { file, sourceMaps: false },
+    { file, sourceMaps: true },
+  ]);
+  const times = new Map(runs.map((run) => [`${run.file}|${run.sourceMaps}`, [] as number[]]));
+  progress(`cold init: ${INIT_ROUNDS} rounds of ${runs.length} fresh node processes`);
+  for (const run of runs) timeNode(run.file, run.sourceMaps); // file system cache warm, errors early
+  for (let round = 0; round < INIT_ROUNDS; round++) {
+    // Rotate the order each round, so no bundle always follows the same one.
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[(i + round) % runs.length]!;
+      times.get(`${run.file}|${run.sourceMaps}`)!.push(timeNode(run.file, run.sourceMaps));
+    }
+  }
+  const med = (file: string, sourceMaps: boolean) => median(times.get(`${file}|${sourceMaps}`)!);
+  const nodeAlone = med(empty, false);
+
+  const figures: Figure[] = [];
+  for (const fn of functions) {
+    const handler = med(fn.bundle.file, false);
+    const floor = med(fn.floor.file, false);
+    const handlerMapped = med(fn.bundle.file, true);
+    const floorMapped = med(fn.floor.file, true);
+    figures.push(
+      {
+        key: `initRatio.${fn.key}`,
+        value: handler / floor,
+        target: INIT_RATIO_TARGET,
+        limit: INIT_LIMIT,
+        note: `median of ${INIT_ROUNDS}: ${handler.toFixed(0)} ms / ${floor.toFixed(0)} ms; node alone ${nodeAlone.toFixed(0)} ms`,
+      },
+      {
+        key: 'beyondNodeStart',
+        of: `initRatio.${fn.key}`,
+        value: (handler - nodeAlone) / (floor - nodeAlone),
+        limit: 'the same with the time of node alone taken off both',
+        note: `${(handler - nodeAlone).toFixed(0)} ms / ${(floor - nodeAlone).toFixed(0)} ms`,
+      },
+      {
+        key: 'withSourceMaps',
+        of: `initRatio.${fn.key}`,
+        value: handlerMapped / floorMapped,
+        limit: 'both with --enable-source-maps (the construct sets it in NODE_OPTIONS)',
+        note: `${handlerMapped.toFixed(0)} ms / ${floorMapped.toFixed(0)} ms; the flag adds ${(handlerMapped - handler).toFixed(0)} ms to the handler`,
+      },
+    );
+  }
+  return figures;
+}
+
+export const coldInit: Benchmark = {
+  name: 'cold init',
+  figures: FUNCTIONS.map((fn) => ({
+    key: `initRatio.${fn.key}`,
+    target: INIT_RATIO_TARGET,
+    limit: INIT_LIMIT,
+  })),
+  run: initFigures,
+};
