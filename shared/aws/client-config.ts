@@ -5,5 +5,5 @@
  */
 export const AWS_CLIENT_CONFIG = {
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
 } as const;
