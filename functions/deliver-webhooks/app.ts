@@ -6,7 +6,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
 import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
-import { decide, postWebhook } from '#shared/webhooks/delivery.ts';
+import { backoffSeconds, decide, postWebhook } from '#shared/webhooks/delivery.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { subscriberOfQueueArn } from '#shared/webhooks/routing.ts';
 import type { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
@@ -141,6 +141,25 @@ export function createDeliverer(deps: DelivererDeps) {
     }
   }
 
+  /** After an unexpected failure (a secret or the table unreachable), back off as for a failed delivery, not the queue's long default. */
+  async function retryLater(record: SQSRecord): Promise<void> {
+    const name = subscriberOfQueueArn(deps.stage, record.eventSourceARN);
+    const target = name === undefined ? undefined : byName.get(name);
+    if (!target) return;
+    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    await deps.sqs
+      .send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrlOf(record.eventSourceARN, target),
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: backoffSeconds(attempt, deps.random),
+        }),
+      )
+      .catch(() => {
+        // The queue's own visibility timeout brings the message back anyway.
+      });
+  }
+
   async function toDeadLetters(target: DeliveryTarget, record: SQSRecord, reason: string): Promise<void> {
     await deps.sqs.send(
       new SendMessageCommand({
@@ -166,6 +185,7 @@ export function createDeliverer(deps: DelivererDeps) {
             error: error instanceof Error ? error.name : typeof error,
             message: error instanceof Error ? error.message : undefined,
           });
+          await retryLater(record);
           return { record, ok: false };
         }
       }),

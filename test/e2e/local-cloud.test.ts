@@ -113,7 +113,8 @@ describe('npm start: the whole system on one machine', () => {
     });
     expect(registered.status).toBe(201);
 
-    await waitFor('three deliveries', () => (deliveries.length >= 3 ? true : undefined), 30_000);
+    // Up to a minute: a change whose first publish failed under load is republished after 30 s.
+    await waitFor('three deliveries', () => (deliveries.length >= 3 ? true : undefined), 60_000);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const verifier = new Webhook(secret);
     const payloads = deliveries.map(
@@ -140,6 +141,23 @@ describe('npm start: the whole system on one machine', () => {
       events: Array<{ eventId: string }>;
     };
     expect(history.events.map((e) => e.eventId)).toEqual(deliveries.map((d) => d.headers['webhook-id']));
+  });
+
+  it('is driven by the payout-link-tracker CLI with --local', () => {
+    const port = new URL(apiUrl).port;
+    const cli = (...args: string[]) =>
+      execFileSync('node', ['infra/cli/bin.mjs', ...args, '--local', '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, PORT: port },
+      });
+    const watched = JSON.parse(cli('watch', '65704add83911e52b70ebcbc'));
+    expect(JSON.stringify(watched)).toContain('65704add83911e52b70ebcbc');
+    const tracked = JSON.parse(cli('track', '65704add83911e52b70ebcbc'));
+    expect(tracked).toMatchObject({ linkId: '65704add83911e52b70ebcbc', status: 'CLAIMED', final: true });
+    const events = JSON.parse(cli('events', '65704add83911e52b70ebcbc'));
+    expect(JSON.stringify(events)).toContain('"sequence":1');
+    const listed = JSON.parse(cli('list', '--state', 'final'));
+    expect(JSON.stringify(listed)).toContain('65704add83911e52b70ebcbc');
   });
 
   it('serves its OpenAPI document at /openapi.json', async () => {
