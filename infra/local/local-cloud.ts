@@ -102,6 +102,9 @@ async function start(
 
   // 3. The API server first, so the sink's URL (on the API port) is known for the subscribers.
   const server = createServer();
+  // Longer than clients keep idle connections (undici: 4 s), so a reused connection is never closed under them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.PORT, '127.0.0.1', resolve);

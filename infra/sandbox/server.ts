@@ -235,6 +235,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     );
   });
+  // Idle connections outlive the clients' own idle timeouts, so a reused connection is never cut under them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
