@@ -56,12 +56,17 @@ export function nextCheckAt(
   config: ScheduleConfig = DEFAULT_SCHEDULE,
 ): number | null {
   if (link.status !== null && isFinal(link.status)) return null;
-  if (link.expiresAt !== null && now >= link.expiresAt) return null;
+  // Watching ends after one successful check past expiry; a failed one is retried (with backoff),
+  // or the link's final status would never be seen.
+  const expired = link.expiresAt !== null && now >= link.expiresAt;
+  if (expired && link.consecutiveErrors === 0) return null;
 
   const interval = baseInterval(link, now, config) * config.scale;
   const jittered = interval * (1 + config.jitter * (2 * random() - 1));
   let next = now + Math.max(1, Math.round(jittered));
-  if (link.expiresAt !== null) next = Math.min(next, link.expiresAt + config.expiryGraceMs * config.scale);
+  if (link.expiresAt !== null && !expired) {
+    next = Math.min(next, link.expiresAt + config.expiryGraceMs * config.scale);
+  }
   return next;
 }
 

@@ -95,7 +95,18 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
         taken.push(next.nextCheckAt);
         return;
       }
-      const claimed = await store.claim(next.linkId, next.nextCheckAt, clock.now() + options.leaseMs);
+      let claimed: Awaited<ReturnType<typeof store.claim>>;
+      try {
+        claimed = await store.claim(next.linkId, next.nextCheckAt, clock.now() + options.leaseMs);
+      } catch (error) {
+        // One failed write must not end the run: the link stays due for the next one.
+        summary.otherErrors++;
+        deps.log?.error('could not claim a due link', {
+          linkId: next.linkId,
+          error: error instanceof Error ? error.name : typeof error,
+        });
+        continue;
+      }
       if (!claimed) {
         summary.claimConflicts++;
         continue;
@@ -139,8 +150,13 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
     }
   }
 
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
+  // Every worker finishes (none keeps checking after the run returns), and what was recorded goes out.
+  const workers = await Promise.allSettled(
+    Array.from({ length: Math.max(1, options.concurrency) }, () => worker()),
+  );
   await outgoing.drain();
+  const crashed = workers.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (crashed) throw crashed.reason;
   summary.unpublished += outgoing.unpublished;
 
   // The backlog is what this run left of the links due when it started: nothing when it finished,

@@ -1,0 +1,52 @@
+import { expect, it } from 'vitest';
+import { ManualClock } from '#infra/sandbox/clock.ts';
+import { startSandbox } from '#infra/sandbox/server.ts';
+import { type RecheckOptions, runRecheck } from '#shared/recheck/recheck-run.ts';
+import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
+import { TokenBucket } from '#shared/recheck/token-bucket.ts';
+import { trackerFixture } from '#test/support/tracker-fixture.ts';
+
+const MINUTE = 60_000;
+
+function recheckOptions(overrides: Partial<RecheckOptions> = {}): RecheckOptions {
+  return {
+    shards: shardsForGroup(0, 1),
+    concurrency: 16,
+    rateLimit: new TokenBucket(10_000),
+    remainingTimeMs: () => 60_000,
+    stopBeforeMs: 5_000,
+    leaseMs: 2 * MINUTE,
+    ...overrides,
+  };
+}
+
+it('one failed claim does not abort the run', async () => {
+  const clock = new ManualClock(Date.parse('2026-12-06T10:00:00Z'));
+  const sandbox = await startSandbox({ clock });
+  const world = await trackerFixture({ clock, sandbox });
+  const linkIds = Array.from({ length: 20 }, () =>
+    sandbox.createLink({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
+  );
+  for (const linkId of linkIds) await world.call('POST', '/links', { body: { linkId } });
+  clock.advance(2 * 60_000);
+  const store = world.tracker.store;
+  const claim = store.claim.bind(store);
+  let claims = 0;
+  store.claim = async (...args) => {
+    if (++claims === 3) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    return claim(...args);
+  };
+  const before = sandbox.stats().total;
+  const outcome = await runRecheck({ tracker: world.tracker }, recheckOptions({ concurrency: 4 })).then(
+    (summary) => ({ summary }),
+    (error: Error) => ({ error: error.message }),
+  );
+  const atReturn = sandbox.stats().total - before;
+  await new Promise((r) => setTimeout(r, 1500));
+  const later = sandbox.stats().total - before;
+  expect(outcome).toMatchObject({ summary: { linksChecked: 19, otherErrors: 1 } });
+  // Nothing went on checking after the run returned.
+  expect(later).toBe(atReturn);
+  await world.close();
+  await sandbox.close();
+});

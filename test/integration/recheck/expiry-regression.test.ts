@@ -1,0 +1,51 @@
+import { expect, it } from 'vitest';
+import { ManualClock } from '#infra/sandbox/clock.ts';
+import { startSandbox } from '#infra/sandbox/server.ts';
+import { type RecheckOptions, runRecheck } from '#shared/recheck/recheck-run.ts';
+import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
+import { TokenBucket } from '#shared/recheck/token-bucket.ts';
+import { trackerFixture } from '#test/support/tracker-fixture.ts';
+
+const MINUTE = 60_000;
+
+function recheckOptions(overrides: Partial<RecheckOptions> = {}): RecheckOptions {
+  return {
+    shards: shardsForGroup(0, 1),
+    concurrency: 16,
+    rateLimit: new TokenBucket(10_000),
+    remainingTimeMs: () => 60_000,
+    stopBeforeMs: 5_000,
+    leaseMs: 2 * MINUTE,
+    ...overrides,
+  };
+}
+
+it('a link whose one check past expiresAt fails upstream is still watched until a check succeeds', async () => {
+  const clock = new ManualClock(Date.parse('2026-12-06T10:00:00Z'));
+  const sandbox = await startSandbox({ clock });
+  const world = await trackerFixture({ clock, sandbox });
+  const t0 = clock.now();
+  // InstantPay expires the link at 3 min; the merchant registered it with that expiresAt.
+  const linkId = sandbox.createLink({
+    amount: 10,
+    timeline: [
+      { afterMs: 0, status: 'ISSUED' },
+      { afterMs: 3 * MINUTE, status: 'EXPIRED' },
+    ],
+  });
+  const registered = await world.call('POST', '/links', {
+    body: { linkId, expiresAt: new Date(t0 + 3 * MINUTE).toISOString() },
+  });
+  expect(registered.status).toBe(201);
+  for (let minute = 1; minute <= 10; minute++) {
+    clock.advance(MINUTE);
+    // InstantPay is under process (TUP) for exactly the minute of the check past expiresAt.
+    if (minute === 3) sandbox.addFault({ kind: 'statuscode', value: 'TUP' });
+    await runRecheck({ tracker: world.tracker }, recheckOptions());
+    sandbox.clearFaults();
+  }
+  const events = await world.call('GET', `/links/${linkId}/events`);
+  expect(events.body.events.map((e: { status: string }) => e.status)).toEqual(['ISSUED', 'EXPIRED']);
+  await world.close();
+  await sandbox.close();
+});
