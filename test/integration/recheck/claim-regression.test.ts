@@ -1,24 +1,9 @@
 import { expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { startSandbox } from '#infra/sandbox/server.ts';
-import { type RecheckOptions, runRecheck } from '#shared/recheck/recheck-run.ts';
-import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
-import { TokenBucket } from '#shared/recheck/token-bucket.ts';
+import { runRecheck } from '#shared/recheck/recheck-run.ts';
+import { recheckOptions } from '#test/support/recheck-options.ts';
 import { trackerFixture } from '#test/support/tracker-fixture.ts';
-
-const MINUTE = 60_000;
-
-function recheckOptions(overrides: Partial<RecheckOptions> = {}): RecheckOptions {
-  return {
-    shards: shardsForGroup(0, 1),
-    concurrency: 16,
-    rateLimit: new TokenBucket(10_000),
-    remainingTimeMs: () => 60_000,
-    stopBeforeMs: 5_000,
-    leaseMs: 2 * MINUTE,
-    ...overrides,
-  };
-}
 
 it('one failed claim does not abort the run', async () => {
   const clock = new ManualClock(Date.parse('2026-12-06T10:00:00Z'));

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
-import { type RecheckOptions, runRecheck } from '#shared/recheck/recheck-run.ts';
-import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
+import { runRecheck } from '#shared/recheck/recheck-run.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
+import { recheckOptions } from '#test/support/recheck-options.ts';
 import { type BusEvent, trackerFixture } from '#test/support/tracker-fixture.ts';
 
 const MINUTE = 60_000;
@@ -22,18 +22,6 @@ async function world() {
 }
 
 type World = Awaited<ReturnType<typeof world>>;
-
-function options(overrides: Partial<RecheckOptions> = {}): RecheckOptions {
-  return {
-    shards: shardsForGroup(0, 1),
-    concurrency: 16,
-    rateLimit: new TokenBucket(10_000),
-    remainingTimeMs: () => 60_000,
-    stopBeforeMs: 5_000,
-    leaseMs: 2 * MINUTE,
-    ...overrides,
-  };
-}
 
 /** Registers links a few at a time, as clients would. */
 async function register(w: World, linkIds: string[], body: (linkId: string) => object = () => ({})) {
@@ -122,7 +110,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
       clock.advance(MINUTE);
       const callsBefore = sandbox.stats().total;
       const claimsBefore = claims.length;
-      const summary = await runRecheck({ tracker: w.tracker }, options());
+      const summary = await runRecheck({ tracker: w.tracker }, recheckOptions());
       expect(summary.otherErrors).toBe(0);
       expect(summary.stoppedEarly).toBe(false);
       // Every upstream call of the run came from a claim of a link that was due.
@@ -173,7 +161,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     const deadline = Date.now() + 1_200;
     const first = await runRecheck(
       { tracker: w.tracker },
-      options({ concurrency: 2, remainingTimeMs: () => deadline - Date.now(), stopBeforeMs: 600 }),
+      recheckOptions({ concurrency: 2, remainingTimeMs: () => deadline - Date.now(), stopBeforeMs: 600 }),
     );
     expect(first.stoppedEarly).toBe(true);
     expect(first.linksChecked).toBeGreaterThan(0);
@@ -182,7 +170,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     expect(Date.now()).toBeLessThan(deadline + 300);
 
     sandbox.clearFaults();
-    const second = await runRecheck({ tracker: w.tracker }, options());
+    const second = await runRecheck({ tracker: w.tracker }, recheckOptions());
     expect(second.linksChecked).toBe(20 - first.linksChecked);
     expect(second.dueBacklog).toBe(0);
     expect(linkIds.map((id) => trackCalls(id) - before.get(id)!)).toEqual(linkIds.map(() => 1));
@@ -207,7 +195,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     );
     const summary = await runRecheck(
       { tracker: w.tracker },
-      options({ concurrency: 8, rateLimit: new TokenBucket(rate, 5) }),
+      recheckOptions({ concurrency: 8, rateLimit: new TokenBucket(rate, 5) }),
     );
     clearInterval(sampler);
 
@@ -233,7 +221,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     clock.advance(2 * MINUTE);
     sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.2 });
 
-    const failing = await runRecheck({ tracker: w.tracker }, options());
+    const failing = await runRecheck({ tracker: w.tracker }, recheckOptions());
     sandbox.clearFaults();
     expect(failing.upstreamErrors).toBeGreaterThan(0);
     expect(failing.transitionsRecorded).toBe(50 - failing.upstreamErrors);
@@ -249,7 +237,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
 
     for (let i = 0; i < 5; i++) {
       clock.advance(2 * MINUTE);
-      await runRecheck({ tracker: w.tracker }, options());
+      await runRecheck({ tracker: w.tracker }, recheckOptions());
     }
     const events = await w.receiveEvents(100);
     const claimed = new Set(
@@ -269,8 +257,8 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     const before = new Map(linkIds.map((id) => [id, trackCalls(id)]));
 
     const [a, b] = await Promise.all([
-      runRecheck({ tracker: w.tracker }, options({ concurrency: 8 })),
-      runRecheck({ tracker: w.tracker }, options({ concurrency: 8 })),
+      runRecheck({ tracker: w.tracker }, recheckOptions({ concurrency: 8 })),
+      runRecheck({ tracker: w.tracker }, recheckOptions({ concurrency: 8 })),
     ]);
     expect(a.linksChecked + b.linksChecked).toBe(40);
     expect(a.claimConflicts + b.claimConflicts).toBeGreaterThan(0);
