@@ -46,6 +46,16 @@ export interface DelivererDeps {
 export function createDeliverer(deps: DelivererDeps) {
   const byName = new Map(deps.targets.map((target) => [target.name, target]));
 
+  /**
+   * Disabled (a 410 Gone) until an operator's redrive enables it again. The cached state is enough to
+   * deliver; before a delivery is dead-lettered as disabled the table is read again, so a container
+   * that cached "disabled" before the redrive does not send the redriven deliveries straight back.
+   */
+  async function isDisabled(name: string): Promise<boolean> {
+    if (!(await deps.state.get(name, deps.clock.now())).disabled) return false;
+    return (await deps.state.get(name, deps.clock.now(), { fresh: true })).disabled;
+  }
+
   async function deliverRecord(record: SQSRecord): Promise<boolean> {
     const name = subscriberOfQueueArn(deps.stage, record.eventSourceARN);
     const target = name === undefined ? undefined : byName.get(name);
@@ -67,7 +77,7 @@ export function createDeliverer(deps: DelivererDeps) {
     const firstSentAt = Number(record.attributes.SentTimestamp) || deps.clock.now();
     const context = { subscriber: target.name, webhookId: detail.eventId, linkId: detail.linkId, attempt };
 
-    if ((await deps.state.get(target.name, deps.clock.now())).disabled) {
+    if (await isDisabled(target.name)) {
       await toDeadLetters(target, record, 'subscriber disabled');
       deps.log.warn('subscriber disabled: delivery kept in the dead-letter queue', context);
       return true;

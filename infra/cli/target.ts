@@ -100,9 +100,23 @@ async function regionFromChain(): Promise<Provider<string>> {
 
 /** The `ApiUrl` output of `PayoutLinkTracker-<stage>` (CloudFormation DescribeStacks). */
 export async function stackApiUrl(stage: string, deps: TargetDeps = {}): Promise<string> {
+  return stackOutput(stage, 'ApiUrl', deps, `give --api-url or ${API_URL_ENV}`);
+}
+
+/**
+ * One output of the stage's stack, `PayoutLinkTracker-<stage>` (CloudFormation DescribeStacks);
+ * `instead` says what the user can give in its place when there is no such stack or output.
+ */
+export async function stackOutput(
+  stage: string,
+  key: string,
+  deps: TargetDeps = {},
+  instead?: string,
+): Promise<string> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const client = deps.cloudFormation ? await deps.cloudFormation() : new CloudFormationClient({});
   const name = stackName(stage);
+  const orElse = instead ? `, or ${instead}` : '';
   let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
   try {
     const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: name }));
@@ -111,14 +125,14 @@ export async function stackApiUrl(stage: string, deps: TargetDeps = {}): Promise
     if (error instanceof Error && /does not exist/i.test(error.message)) {
       const region = await client.config.region().catch(() => 'this region');
       throw new CliError(
-        `There is no stack ${name} in ${region}: deploy it (npx cdk deploy -c stage=${stage}), or give --api-url or ${API_URL_ENV}.`,
+        `There is no stack ${name} in ${region}: deploy it (npx cdk deploy -c stage=${stage})${orElse}.`,
       );
     }
     throw error;
   }
-  const url = outputs.find((output) => output.OutputKey === 'ApiUrl')?.OutputValue;
-  if (!url) throw new CliError(`The stack ${name} has no ApiUrl output: give --api-url or ${API_URL_ENV}.`);
-  return url;
+  const value = outputs.find((output) => output.OutputKey === key)?.OutputValue;
+  if (!value) throw new CliError(`The stack ${name} has no ${key} output${instead ? `: ${instead}` : ''}.`);
+  return value;
 }
 
 function checkedUrl(value: string, command?: string): string {

@@ -75,6 +75,12 @@ const defaults = {
   apiThrottle: { rateLimit: 50, burstLimit: 100 },
 } satisfies Partial<StageConfig>;
 
+/**
+ * The link table of the local stage (`npm start` creates it on the emulator). A deployed stage's
+ * table is named by CloudFormation: its stack's `TableName` output.
+ */
+export const LOCAL_TABLE_NAME = 'payout-link-tracker-local-links';
+
 /** The stages. Deployed ones are `dev`, `staging` and `prod`; `local` is what `npm start` runs. */
 export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
   local: {

@@ -8,7 +8,7 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
-import { stageConfig } from '#infra/config/stage-config.ts';
+import { LOCAL_TABLE_NAME, stageConfig } from '#infra/config/stage-config.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { openApiDocument } from '#infra/schemas/published-schemas.ts';
 import { busName } from '#shared/events/bus.ts';
@@ -32,7 +32,7 @@ import { type MotoServer, startMoto } from './moto.ts';
 import { pollOnce } from './sqs-event-source.ts';
 
 const STAGE = 'local';
-const TABLE_NAME = 'payout-link-tracker-local-links';
+const TABLE_NAME = LOCAL_TABLE_NAME;
 const SINK = 'local-sink';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 

@@ -9,10 +9,18 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { webhookResourceNames } from '#shared/webhooks/routing.ts';
+import type { SubscriberState } from '#shared/webhooks/subscriber-state.ts';
 
 export interface RedriveResult {
   moved: number;
   method: 'message-move-task' | 'receive-send-delete';
+  /** The subscriber's state before the redrive enabled it (disabled after a 410 Gone, or not). */
+  previousState: SubscriberState;
+}
+
+/** Where the subscriber's disabled flag lives (`SubscriberStateStore` on the stage's table). */
+export interface SubscriberSwitch {
+  enable(name: string): Promise<SubscriberState>;
 }
 
 async function queueOf(sqs: SQSClient, name: string) {
@@ -33,12 +41,17 @@ async function queueOf(sqs: SQSClient, name: string) {
  * message move task (progress reported until it completes), and the events its rule could not put
  * on the queue (the rule target's DLQ, not an SQS redrive source) by receive, send, delete. Against
  * the local emulator, which has no move tasks, both go by receive, send, delete.
+ *
+ * The subscriber is enabled first (a 410 Gone disabled it, and the deliverer sends a disabled
+ * subscriber's deliveries back to the dead-letter queue): a redrive is the operator saying the
+ * receiver is back. If enabling fails nothing is moved.
  */
 export async function redriveDeadLetters(
   sqs: SQSClient,
   options: {
     stage: string;
     subscriber: string;
+    subscriberState: SubscriberSwitch;
     onProgress?: (moved: number, total: number) => void;
     pollMs?: number;
     /** Default: move tasks on AWS; receive-send-delete on a custom endpoint (the local emulator has no move tasks). */
@@ -51,6 +64,7 @@ export async function redriveDeadLetters(
     queueOf(sqs, names.ruleDeadLetterQueue).catch(() => undefined),
     queueOf(sqs, names.queue),
   ]);
+  const previousState = await options.subscriberState.enable(options.subscriber);
   const total = deadLetters.depth + (ruleDeadLetters?.depth ?? 0);
   options.onProgress?.(0, total);
   let moved = 0;
@@ -60,7 +74,8 @@ export async function redriveDeadLetters(
   const method =
     options.method ?? (process.env.AWS_ENDPOINT_URL ? 'receive-send-delete' : 'message-move-task');
   if (method === 'receive-send-delete') {
-    return { moved: moved + (await moveByHand(sqs, deadLetters.url, queue.url, report)), method };
+    const byHand = await moveByHand(sqs, deadLetters.url, queue.url, report);
+    return { moved: moved + byHand, method, previousState };
   }
   await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: deadLetters.arn, DestinationArn: queue.arn }));
   for (;;) {
@@ -70,7 +85,7 @@ export async function redriveDeadLetters(
     const task = Results[0];
     const taskMoved = task?.ApproximateNumberOfMessagesMoved ?? 0;
     report(taskMoved);
-    if (task?.Status === 'COMPLETED') return { moved: moved + taskMoved, method };
+    if (task?.Status === 'COMPLETED') return { moved: moved + taskMoved, method, previousState };
     if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
       throw new Error(
         `The move task ${task.Status.toLowerCase()}: ${task.FailureReason ?? 'no reason given'} (${moved + taskMoved} moved).`,

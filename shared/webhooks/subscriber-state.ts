@@ -9,11 +9,14 @@ export interface SubscriberState {
 
 /**
  * A subscriber's delivery state, kept in the link table (`pk = SUBSCRIBER#<name>`): a 410 Gone
- * disables it until an operator redrives its dead-letter queue. Read through a short cache.
+ * disables it until an operator redrives its dead-letter queue, which enables it again. Read through
+ * a short cache; `fresh` reads past it (the deliverer does before it dead-letters a delivery as
+ * "disabled", so a redrive is not undone by a warm container's stale copy).
  */
 export class SubscriberStateStore {
   private readonly db: DynamoDBDocumentClient;
   private readonly cache = new Map<string, { state: SubscriberState; until: number }>();
+  private readonly cacheMs: number;
 
   constructor(
     private readonly tableName: string,
@@ -23,15 +26,13 @@ export class SubscriberStateStore {
     this.cacheMs = options.cacheMs ?? 30_000;
   }
 
-  private readonly cacheMs: number;
-
-  async get(name: string, now = Date.now()): Promise<SubscriberState> {
+  async get(name: string, now = Date.now(), options: { fresh?: boolean } = {}): Promise<SubscriberState> {
     const cached = this.cache.get(name);
-    if (cached && cached.until > now) return cached.state;
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(name) }));
-    const state: SubscriberState = Item
-      ? { disabled: Item.disabled === true, disabledAt: Item.disabledAt, reason: Item.reason }
-      : { disabled: false };
+    if (!options.fresh && cached && cached.until > now) return cached.state;
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key(name), ConsistentRead: true }),
+    );
+    const state = stateOf(Item);
     this.cache.set(name, { state, until: now + this.cacheMs });
     return state;
   }
@@ -42,6 +43,28 @@ export class SubscriberStateStore {
     );
     this.cache.set(name, { state, until: now + this.cacheMs });
   }
+
+  /** Enables the subscriber again (an operator's redrive); returns the state it had. */
+  async enable(name: string, now = Date.now()): Promise<SubscriberState> {
+    const { Attributes } = await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key(name), type: 'subscriber', disabled: false, enabledAt: new Date(now).toISOString() },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    this.cache.set(name, { state: { disabled: false }, until: now + this.cacheMs });
+    return stateOf(Attributes);
+  }
+}
+
+function stateOf(item: Record<string, unknown> | undefined): SubscriberState {
+  if (item?.disabled !== true) return { disabled: false };
+  return {
+    disabled: true,
+    ...(typeof item.disabledAt === 'string' ? { disabledAt: item.disabledAt } : {}),
+    ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
+  };
 }
 
 function key(name: string) {

@@ -14,8 +14,10 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '#infra/cli/command.ts';
 import { runCli } from '#infra/cli/main.ts';
-import { createBus, createSubscriberRouting, putSecret } from '#infra/local/aws-resources.ts';
+import { LOCAL_TABLE_NAME } from '#infra/config/stage-config.ts';
+import { createBus, createSubscriberRouting, createTable, putSecret } from '#infra/local/aws-resources.ts';
 import { busName } from '#shared/events/bus.ts';
+import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { trackerFixture } from '#test/support/tracker-fixture.ts';
 import { serveApi } from './api-server.ts';
 
@@ -284,6 +286,16 @@ describe('payout-link-tracker operator commands on the emulator (--local)', () =
         new SendMessageCommand({ QueueUrl: routing.deadLetterQueue.url, MessageBody: `{"i":${i}}` }),
       );
     }
+    // The local stage's table, as `npm start` makes it, with the subscriber disabled by a 410.
+    await createTable(world.clients, LOCAL_TABLE_NAME).catch((error: Error) => {
+      if (error.name !== 'ResourceInUseException') throw error;
+    });
+    const state = new SubscriberStateStore(LOCAL_TABLE_NAME, { cacheMs: 0 });
+    await state.set(subscriber, {
+      disabled: true,
+      disabledAt: '2026-11-25T10:00:00.000Z',
+      reason: 'HTTP 410 Gone',
+    });
     const { code, stdout, stderr } = await cli(['redrive', '--local', '--subscriber', subscriber, '--json']);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
@@ -291,7 +303,9 @@ describe('payout-link-tracker operator commands on the emulator (--local)', () =
       subscriber,
       moved: 3,
       method: 'receive-send-delete',
+      previousState: { disabled: true, disabledAt: '2026-11-25T10:00:00.000Z', reason: 'HTTP 410 Gone' },
     });
+    await expect(state.get(subscriber)).resolves.toEqual({ disabled: false });
     expect(stderr).toContain(`redrive ${subscriber} [##############################] 3/3`);
     const { Attributes } = await world.clients.sqs.send(
       new GetQueueAttributesCommand({

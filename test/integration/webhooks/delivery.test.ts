@@ -14,6 +14,7 @@ import {
   putSecret,
 } from '#infra/local/aws-resources.ts';
 import { pollOnce } from '#infra/local/sqs-event-source.ts';
+import { redriveDeadLetters } from '#infra/ops/redrive.ts';
 import { systemClock } from '#shared/clock.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { ACTIVITY_ADDED, eventIdFor, type LinkChange, STATUS_CHANGED } from '#shared/link/link-event.ts';
@@ -71,6 +72,7 @@ async function setup(
     statuses?: string[];
     detailTypes?: Array<typeof STATUS_CHANGED | typeof ACTIVITY_ADDED>;
   }>,
+  options: { stateCacheMs?: number } = {},
 ) {
   const id = randomUUID().slice(0, 8);
   const bus = `bus-${id}`;
@@ -98,7 +100,7 @@ async function setup(
     secrets.set(s.name, secret);
   }
   const log = captureLog();
-  const state = new SubscriberStateStore(table, { cacheMs: 0 });
+  const state = new SubscriberStateStore(table, { cacheMs: options.stateCacheMs ?? 0 });
   const deliver = createDeliverer({
     stage: STAGE,
     targets,
@@ -121,7 +123,7 @@ async function setup(
       if (handled === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  return { targets, queues, secrets, publisher, pump, state, log, deliver };
+  return { table, targets, queues, secrets, publisher, pump, state, log, deliver };
 }
 
 function change(
@@ -264,5 +266,40 @@ describe('webhook fan-out on the emulator (bus -> rule -> queue -> deliver-webho
     expect(gone.received).toHaveLength(1);
     expect(await queueDepth(routing.queue.url)).toBe(0);
     expect(await queueDepth(routing.deadLetterQueue.url)).toBe(2);
+  });
+
+  it('after a 410, redrive enables the subscriber again and the kept deliveries arrive, in spite of a warm cache', async () => {
+    // Gone once, then back: the operator redrives when the receiver is fixed.
+    const back = await receiver((count, _req, res) => res.writeHead(count === 1 ? 410 : 204).end());
+    // The deliverer's state cache outlives the test (as a warm container's 30 s would outlive a redrive).
+    const world = await setup([{ name: 'back', receiver: back }], { stateCacheMs: 3_600_000 });
+    const name = world.targets[0]!.name;
+    const routing = world.queues.get('back')!;
+    const linkId = `l-${randomUUID().slice(0, 8)}`;
+    await world.publisher.publish([change(linkId, 1, 'ISSUED')]);
+    await world.pump(() => back.received.length >= 1);
+    await world.publisher.publish([change(linkId, 2, 'CLAIMED')]);
+    await world.pump(() => false, 1_500);
+    expect(back.received).toHaveLength(1);
+    expect(await queueDepth(routing.deadLetterQueue.url)).toBe(2);
+
+    const result = await redriveDeadLetters(clients.sqs, {
+      stage: STAGE,
+      subscriber: name,
+      subscriberState: new SubscriberStateStore(world.table, { cacheMs: 0 }),
+    });
+    expect(result).toMatchObject({
+      moved: 2,
+      previousState: { disabled: true, reason: 'HTTP 410 Gone', disabledAt: expect.any(String) },
+    });
+    await world.pump(() => back.received.length >= 3);
+    const ids = back.received.map((r) => r.headers['webhook-id']);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids.slice(1))).toEqual(new Set([eventIdFor(linkId, 1), eventIdFor(linkId, 2)]));
+    await world.pump(() => false, 500);
+    expect(back.received).toHaveLength(3);
+    expect(await queueDepth(routing.queue.url)).toBe(0);
+    expect(await queueDepth(routing.deadLetterQueue.url)).toBe(0);
+    await expect(world.state.get(name)).resolves.toEqual({ disabled: false });
   });
 });

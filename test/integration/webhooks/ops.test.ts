@@ -8,6 +8,7 @@ import {
   createQueue,
   createRuleToQueue,
   createSubscriberRouting,
+  createTable,
   localClients,
   putSecret,
 } from '#infra/local/aws-resources.ts';
@@ -15,6 +16,7 @@ import { redriveDeadLetters } from '#infra/ops/redrive.ts';
 import { replayArchive } from '#infra/ops/replay.ts';
 import { rotateWebhookSecret } from '#infra/ops/webhook-secret-rotation.ts';
 import { busName } from '#shared/events/bus.ts';
+import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { activeSecrets, WebhookSecretSchema } from '#shared/webhooks/webhook-secret.ts';
 
 const clients = localClients();
@@ -33,13 +35,28 @@ describe('operator commands on the emulator', () => {
         new SendMessageCommand({ QueueUrl: routing.deadLetterQueue.url, MessageBody: JSON.stringify({ i }) }),
       );
     }
+    const table = `links-${stage}`;
+    await createTable(clients, table);
+    const state = new SubscriberStateStore(table, { cacheMs: 0 });
+    await state.set('ledger', {
+      disabled: true,
+      disabledAt: '2026-11-25T10:00:00.000Z',
+      reason: 'HTTP 410 Gone',
+    });
     const progress: number[] = [];
     const result = await redriveDeadLetters(clients.sqs, {
       stage,
       subscriber: 'ledger',
+      subscriberState: state,
       onProgress: (moved) => progress.push(moved),
     });
     expect(result.moved).toBe(13);
+    expect(result.previousState).toEqual({
+      disabled: true,
+      disabledAt: '2026-11-25T10:00:00.000Z',
+      reason: 'HTTP 410 Gone',
+    });
+    await expect(state.get('ledger')).resolves.toEqual({ disabled: false });
     expect(progress.at(-1)).toBe(13);
     const { Attributes } = await clients.sqs.send(
       new GetQueueAttributesCommand({
