@@ -40,6 +40,8 @@ export interface CheckResult {
   changes: LinkChange[];
   /** Recorded changes not on the bus yet (refused after retries, or deferred): in the outbox. */
   unpublished: number;
+  /** This check's write created the link's item (no other writer got there first). */
+  created: boolean;
 }
 
 /** A change still unpublished this long after it was recorded was left behind by a failure. */
@@ -97,7 +99,7 @@ export class LinkTracker {
         now,
         this.deps.config.schedule.expiryGraceMs,
       );
-      if (touched.ok) return { state: touched.state, changes: [], unpublished: 0 };
+      if (touched.ok) return { state: touched.state, changes: [], unpublished: 0, created: false };
       stored = touched.current;
     } else stored = known;
 
@@ -121,7 +123,7 @@ export class LinkTracker {
   async register(
     linkId: string,
     details: { expiresAt?: number; reference?: string; metadata?: Record<string, string> },
-  ): Promise<CheckResult & { created: boolean }> {
+  ): Promise<CheckResult> {
     const existing = await this.store.getLink(linkId);
     const base = withRegistration(existing ?? newLinkState(linkId, this.clock.now()), details);
     let observed: LinkObservation;
@@ -131,8 +133,8 @@ export class LinkTracker {
       if (error instanceof UpstreamUnavailableError) await this.keepWatching(existing, base);
       throw error;
     }
-    const result = await this.record(linkId, observed, base, 'on-demand', this.clock.now(), existing);
-    return { ...result, created: existing === null };
+    // Created only by the call whose write made the item: of racing registrations, one answers 201.
+    return this.record(linkId, observed, base, 'on-demand', this.clock.now(), existing);
   }
 
   private async keepWatching(existing: LinkState | null, base: LinkState): Promise<void> {
@@ -162,11 +164,11 @@ export class LinkTracker {
       const diff = diffObservation(stored, observed, { trigger, stage: this.deps.config.stage });
       if (diff.kind === 'stale') {
         this.log.info('stale observation ignored', { linkId, startedAt: observed.startedAt });
-        return { state: base, changes: [], unpublished: 0 };
+        return { state: base, changes: [], unpublished: 0, created: false };
       }
       if (diff.kind === 'unchanged' && attempt > 1 && !registrationPending(stored, persistedAfterConflict)) {
         // The writer that beat us recorded this same view (or a newer one): nothing left to record.
-        return { state: persistedAfterConflict ?? base, changes: [], unpublished: 0 };
+        return { state: persistedAfterConflict ?? base, changes: [], unpublished: 0, created: false };
       }
       const changes = diff.kind === 'changed' ? diff.changes : [];
       const next = applyObservation(base, observed, changes, now, this.schedule);
@@ -175,7 +177,8 @@ export class LinkTracker {
           ? await this.store.commitChanges(expectedVersion, next, changes, now)
           : await this.store.saveState(expectedVersion, next);
       if (written.ok) {
-        if (changes.length === 0) return { state: written.state, changes, unpublished: 0 };
+        const created = expectedVersion === null;
+        if (changes.length === 0) return { state: written.state, changes, unpublished: 0, created };
         for (const change of changes) {
           this.log.info('change recorded', {
             linkId,
@@ -188,7 +191,7 @@ export class LinkTracker {
         }
         // Recorded unpublished (the outbox): a deferred or failed publish is never lost.
         const unpublished = deferPublishing ? changes.length : await this.publish(changes);
-        return { state: written.state, changes, unpublished };
+        return { state: written.state, changes, unpublished, created };
       }
       // Somebody else wrote first: they may have recorded this very change. Diff against theirs.
       persistedAfterConflict = written.current;

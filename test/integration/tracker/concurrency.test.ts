@@ -54,6 +54,22 @@ describe('concurrent checks of one link', () => {
     expect(history.body.events.map((e: { sequence: number }) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('answers 201 to exactly one of 10 racing registrations of a new link, 200 to the rest', async () => {
+    const linkId = world.sandbox.createLink({ amount: 100, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    const raced = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        world.call('POST', '/links', { body: { linkId, reference: 'inv-1' } }),
+      ),
+    );
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(raced.every((r) => r.body.linkId === linkId && r.body.sequence === 1)).toBe(true);
+    expect((await world.call('POST', '/links', { body: { linkId } })).status).toBe(200);
+    // One link, one change recorded and published.
+    expect(chainOf(await world.receiveEvents(1)).map((d) => [d.linkId, d.status])).toEqual([
+      [linkId, 'ISSUED'],
+    ]);
+  });
+
   it('ignores a stale observation that arrives after a newer one', async () => {
     const linkId = world.sandbox.createLink({
       amount: 100,
