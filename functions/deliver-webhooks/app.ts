@@ -1,7 +1,6 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
 import type { Clock } from '#shared/clock.ts';
 import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
@@ -12,14 +11,15 @@ import { subscriberOfQueueArn } from '#shared/webhooks/routing.ts';
 import type { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookBody } from '#shared/webhooks/webhook-body.ts';
 import { activeSecrets, type WebhookSecret } from '#shared/webhooks/webhook-secret.ts';
+import * as z from '#shared/zod.ts';
 
 /** The part of an EventBridge event the delivery needs; the rest of `detail` is passed through. */
 const BusEventSchema = z.looseObject({
-  'detail-type': z.string().min(1),
+  'detail-type': z.string().check(z.minLength(1)),
   detail: z.looseObject({
-    eventId: z.string().min(1),
-    status: z.string().min(1),
-    observedAt: z.string().min(1),
+    eventId: z.string().check(z.minLength(1)),
+    status: z.string().check(z.minLength(1)),
+    observedAt: z.string().check(z.minLength(1)),
   }),
 });
 

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type * as z from 'zod';
 import { type ProblemResponse, problem, problemFor } from '#shared/http/problem.ts';
 import { toLinkView } from '#shared/link/link-view.ts';
 import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
+import * as z from '#shared/zod.ts';
 import {
   describeProblems,
   LinkIdSchema,
@@ -131,8 +131,8 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
-  const result = schema.safeParse(input);
+function parse<T>(schema: z.core.$ZodType<T>, input: unknown, where: string): T {
+  const result = z.safeParse(schema, input);
   if (!result.success)
     throw new InvalidRequestError(`The ${where} is not valid.`, describeProblems(result.error));
   return result.data;

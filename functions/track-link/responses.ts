@@ -1,8 +1,12 @@
 import * as z from 'zod';
-import { DETAIL_TYPES, LinkEventDetailSchema } from '#shared/link/link-event.ts';
-import { LinkViewSchema } from '#shared/link/link-view.ts';
+import { LinkEventDetailSchema } from '#shared/link/link-event.schema.ts';
+import { DETAIL_TYPES } from '#shared/link/link-event.ts';
+import { LinkViewSchema } from '#shared/link/link-view.schema.ts';
 
-/** Response shapes of the HTTP API: the OpenAPI document is generated from these. */
+/**
+ * Response shapes of the HTTP API: the OpenAPI document is generated from these. Published contracts
+ * only (the API builds its responses and never parses them): no function imports this module.
+ */
 
 export const EventsResponseSchema = z
   .object({

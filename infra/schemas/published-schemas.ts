@@ -1,26 +1,23 @@
 import * as z from 'zod';
 import { RegisterLinkBodySchema } from '#functions/track-link/requests.ts';
 import { EventsResponseSchema, LinkListSchema } from '#functions/track-link/responses.ts';
-import { ProblemSchema } from '#shared/http/problem.ts';
-import {
-  ACTIVITY_ADDED,
-  EVENT_SOURCE,
-  LinkEventDetailSchema,
-  STATUS_CHANGED,
-} from '#shared/link/link-event.ts';
-import { LinkViewSchema } from '#shared/link/link-view.ts';
+import { ProblemSchema } from '#shared/http/problem.schema.ts';
+import { LinkEventDetailSchema } from '#shared/link/link-event.schema.ts';
+import { ACTIVITY_ADDED, EVENT_SOURCE, STATUS_CHANGED } from '#shared/link/link-event.ts';
+import { LinkViewSchema } from '#shared/link/link-view.schema.ts';
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
-import { WebhookBodySchema } from '#shared/webhooks/webhook-body.ts';
+import { WebhookBodySchema } from '#shared/webhooks/webhook-body.schema.ts';
 
 /**
- * The published contracts, generated from the code's own zod schemas: the OpenAPI document of the
+ * The published contracts, generated from the code's own zod schemas (the `*.schema.ts` modules,
+ * which only this and the tests import, and the API's request schema): the OpenAPI document of the
  * HTTP API and the JSON Schemas of the two event detail-types and the webhook body.
  * `npm run schemas` writes them under `docs/`; a test fails when the committed files differ.
  */
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonSchema {
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output' = 'output'): JsonSchema {
   const generated = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io,

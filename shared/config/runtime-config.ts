@@ -1,35 +1,38 @@
-import * as z from 'zod';
 import { busName } from '#shared/events/bus.ts';
 import { DEFAULT_SCHEDULE, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
+import * as z from '#shared/zod.ts';
 
-const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const flag = z.pipe(
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']),
+  z.transform((value) => value === 'true' || value === '1' || value === 'yes'),
+);
 
 /** A positive number, written as a decimal or a fraction (`1/60`). */
 const ratio = z
-  .string()
-  .regex(/^\d+(\.\d+)?(\/\d+(\.\d+)?)?$/, 'a positive number such as 1, 0.5 or 1/60')
-  .transform((text) => {
-    const [top, bottom] = text.split('/');
-    return Number(top) / (bottom === undefined ? 1 : Number(bottom));
-  })
-  .refine((value) => Number.isFinite(value) && value > 0, 'a positive number');
+  .pipe(
+    z.string().check(z.regex(/^\d+(\.\d+)?(\/\d+(\.\d+)?)?$/, 'a positive number such as 1, 0.5 or 1/60')),
+    z.transform((text) => {
+      const [top, bottom] = text.split('/');
+      return Number(top) / (bottom === undefined ? 1 : Number(bottom));
+    }),
+  )
+  .check(z.refine((value) => Number.isFinite(value) && value > 0, 'a positive number'));
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInt = (fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
 /** The environment every function reads, parsed once at cold start. */
 export const RuntimeEnvSchema = z.object({
-  STAGE: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lower-case stage name such as dev or prod'),
-  TABLE_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1).optional(),
-  INSTANTPAY_SECRET_NAME: z.string().min(1),
+  STAGE: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lower-case stage name such as dev or prod')),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
+  INSTANTPAY_SECRET_NAME: z.string().check(z.minLength(1)),
   /** Used when the secret has no `baseUrl`. */
-  INSTANTPAY_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  INSTANTPAY_BASE_URL: z.optional(z.url({ protocol: /^https?$/ })),
   UPSTREAM_TIMEOUT_MS: positiveInt(5_000),
   SECRET_MAX_AGE_SECONDS: positiveInt(300),
-  MASK_PERSONAL_DATA: flag.default(true),
-  SCHEDULE_SCALE: ratio.default(1),
+  MASK_PERSONAL_DATA: z._default(flag, true),
+  SCHEDULE_SCALE: z._default(ratio, 1),
 });
 
 export interface RuntimeConfig {
@@ -51,8 +54,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** Parses the environment or fails fast naming each faulty variable (never its value). */
-export function parseEnv<T>(schema: z.ZodType<T>, env: Env): T {
-  const parsed = schema.safeParse(env);
+export function parseEnv<T>(schema: z.core.$ZodType<T>, env: Env): T {
+  const parsed = z.safeParse(schema, env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
@@ -75,12 +78,12 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
 
 /** The scheduled run's own settings, per stage. */
 export const RecheckEnvSchema = z.object({
-  RECHECK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  RECHECK_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(256)), 16),
   /** The upstream call budget of the whole stage; each of the parallel runs takes its share. */
-  UPSTREAM_MAX_RPS: z.coerce.number().positive().max(10_000).default(20),
-  RECHECK_PARALLEL_RUNS: z.coerce.number().int().min(1).max(256).default(1),
+  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), 20),
+  RECHECK_PARALLEL_RUNS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(256)), 1),
   /** Stop taking new links when less than this is left of the invocation. */
-  RECHECK_STOP_BEFORE_MS: z.coerce.number().int().min(0).default(15_000),
+  RECHECK_STOP_BEFORE_MS: z._default(z.coerce.number().check(z.int(), z.gte(0)), 15_000),
 });
 
 export interface RecheckConfig {

@@ -1,14 +1,14 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { type JsonSecret, jsonSecret } from './json-secret.ts';
 
 /** The InstantPay secret of a stage: `{clientId, clientSecret, endpointIp, authCode?: "1", baseUrl?}`. */
 export const InstantPayCredentialsSchema = z.object({
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  endpointIp: z.string().min(1),
-  authCode: z.literal('1').default('1'),
-  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  clientId: z.string().check(z.minLength(1)),
+  clientSecret: z.string().check(z.minLength(1)),
+  endpointIp: z.string().check(z.minLength(1)),
+  authCode: z._default(z.literal('1'), '1'),
+  baseUrl: z.optional(z.url({ protocol: /^https?$/ })),
 });
 export type InstantPayCredentials = z.infer<typeof InstantPayCredentialsSchema>;
 

@@ -1,7 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type * as z from 'zod';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
+import * as z from '#shared/zod.ts';
 import { MalformedSecretError, SecretNotConfiguredError, SecretUnavailableError } from './secret-errors.ts';
 
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -15,7 +15,7 @@ function sharedClient(): SecretsManagerClient {
 
 export interface JsonSecretOptions<T> {
   secretName: string;
-  schema: z.ZodType<T>;
+  schema: z.core.$ZodType<T>;
   /** Cache lifetime per container. */
   maxAgeSeconds?: number;
   client?: SecretsManagerClient;
@@ -80,7 +80,7 @@ function parseSecret<T>(raw: string, options: JsonSecretOptions<T>): T {
   if (json !== null && typeof json === 'object' && (json as { placeholder?: unknown }).placeholder === true) {
     throw new SecretNotConfiguredError(options.secretName, options.placeholderHint);
   }
-  const result = options.schema.safeParse(json);
+  const result = z.safeParse(options.schema, json);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const field = issue.path.join('.') || '(root)';

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   MalformedSecretError,
   SecretNotConfiguredError,
@@ -17,19 +16,10 @@ import {
   InvalidRequestError,
   LinkNotTrackedError,
 } from '#shared/tracker/tracker-errors.ts';
+import type { Problem } from './problem.schema.ts';
 
-/** An RFC 9457 problem; `linkId` where one applies. Never a stack trace, never an upstream body. */
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int().min(400).max(599),
-    detail: z.string(),
-    linkId: z.string().optional(),
-    errors: z.array(z.string()).optional().describe('For 400: which fields are wrong and how'),
-  })
-  .meta({ title: 'Problem' });
-export type Problem = z.infer<typeof ProblemSchema>;
+/** An RFC 9457 problem; its schema, a published contract, is in `problem.schema.ts`. */
+export type { Problem };
 
 export interface ProblemResponse {
   problem: Problem;

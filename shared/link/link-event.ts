@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import { ActivitySchema } from '#shared/instantpay/schemas.ts';
+import type { LinkEventDetail } from './link-event.schema.ts';
 
 /** The contract's event vocabulary (`../shared/ARCHITECTURE.md`, Events). */
 export const EVENT_SOURCE = 'payout-link-tracker';
@@ -11,38 +10,11 @@ export const DETAIL_TYPES: readonly DetailType[] = [STATUS_CHANGED, ACTIVITY_ADD
 
 export type Trigger = 'on-demand' | 'scheduled';
 
-const UpstreamRefSchema = z.object({
-  ipayUuid: z.string().nullable().describe("InstantPay's request reference of the observation"),
-  timestamp: z.string().nullable().describe("InstantPay's answer time, `YYYY-MM-DD HH:mm:ss` IST"),
-  environment: z.string().nullable().describe('`LIVE`, `PRODUCTION` or `SANDBOX`'),
-});
-
-/** The `detail` of both event types (and the `data` of a webhook). `activity` holds only the new entries. */
-export const LinkEventDetailSchema = z
-  .object({
-    eventId: z
-      .string()
-      .describe('Deterministic from (linkId, sequence): a retry or a republish carries the same id'),
-    linkId: z.string(),
-    sequence: z.number().int().min(1).describe('Starts at 1 and grows by 1 per recorded change of the link'),
-    previousStatus: z.string().nullable().describe('`null` on the first observation of a link'),
-    status: z
-      .string()
-      .describe('`ISSUED`, `PROCESSING`, `CLAIMED`, `CANCELLED`, `EXPIRED`, or an unknown value kept as is'),
-    final: z.boolean().describe('`true` for `CLAIMED`, `CANCELLED` and `EXPIRED`'),
-    amount: z.number(),
-    activity: z
-      .array(ActivitySchema)
-      .describe('The activity entries new with this change, personal data masked'),
-    observedAt: z.string().describe('When the tracker observed the change (ISO 8601)'),
-    trigger: z.enum(['on-demand', 'scheduled']),
-    stage: z.string(),
-    reference: z.string().optional(),
-    metadata: z.record(z.string(), z.string()).optional(),
-    upstream: UpstreamRefSchema,
-  })
-  .meta({ title: 'LinkEventDetail' });
-export type LinkEventDetail = z.infer<typeof LinkEventDetailSchema>;
+/**
+ * The `detail` of both event types (and the `data` of a webhook); its schema, a published contract,
+ * is in `link-event.schema.ts`.
+ */
+export type { LinkEventDetail };
 
 export interface LinkChange {
   detailType: DetailType;

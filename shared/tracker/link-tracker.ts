@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import type { InstantPayClient, LinkObservation } from '#shared/instantpay/client.ts';
@@ -11,6 +10,7 @@ import { type LinkState, newLinkState } from '#shared/link/link-state.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
 import { lastChangeAt, nextCheckAt, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
 import type { LinkStore, ListState, StoredChange } from '#shared/store/link-store.ts';
+import * as z from '#shared/zod.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
 
 /** Where structured log lines go (Powertools' Logger). Nothing secret or unmasked is passed to it. */
@@ -319,10 +319,10 @@ function keepRegistration(current: LinkState, initial: LinkState | null): LinkSt
 }
 
 const CursorSchema = z.object({
-  pk: z.string().max(80),
-  sk: z.string().max(20),
-  listState: z.string().max(10),
-  linkId: z.string().max(64),
+  pk: z.string().check(z.maxLength(80)),
+  sk: z.string().check(z.maxLength(20)),
+  listState: z.string().check(z.maxLength(10)),
+  linkId: z.string().check(z.maxLength(64)),
 });
 
 function encodeCursor(key: Record<string, unknown>): string {

@@ -1,30 +1,33 @@
-import * as z from 'zod';
 import { parseEnv } from '#shared/config/runtime-config.ts';
+import * as z from '#shared/zod.ts';
 
 /** One subscriber as the delivery function sees it (`WEBHOOK_SUBSCRIBERS`, JSON). */
 export const DeliveryTargetSchema = z.strictObject({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   url: z.url(),
-  secretName: z.string().min(1),
+  secretName: z.string().check(z.minLength(1)),
   deadLetterQueueUrl: z.url(),
 });
 export type DeliveryTarget = z.infer<typeof DeliveryTargetSchema>;
 
 export const DeliveryEnvSchema = z.object({
-  STAGE: z.string().min(1),
-  TABLE_NAME: z.string().min(1),
-  WEBHOOK_SUBSCRIBERS: z
-    .string()
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'must be a JSON array' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(DeliveryTargetSchema)),
-  SECRET_MAX_AGE_SECONDS: z.coerce.number().int().positive().default(300),
+  STAGE: z.string().check(z.minLength(1)),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  WEBHOOK_SUBSCRIBERS: z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((text, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.issues.push({ code: 'custom', message: 'must be a JSON array', input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    z.array(DeliveryTargetSchema),
+  ),
+  SECRET_MAX_AGE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 300),
 });
 
 export interface DeliveryConfig {

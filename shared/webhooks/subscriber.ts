@@ -1,20 +1,21 @@
 import { isIP } from 'node:net';
-import * as z from 'zod';
 import { DETAIL_TYPES, type DetailType } from '#shared/link/link-event.ts';
+import * as z from '#shared/zod.ts';
 
 /** A webhook subscriber, declared per stage: `{name, url, statuses?, detailTypes?, secretName}`. */
 export const SubscriberSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -, at most 40'),
+  name: z
+    .string()
+    .check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -, at most 40')),
   url: z.url(),
   /** Only these link statuses (`detail.status`); all when absent. */
-  statuses: z.array(z.string().min(1)).min(1).optional(),
+  statuses: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   /** Only these detail-types; all when absent. */
-  detailTypes: z
-    .array(z.enum(DETAIL_TYPES as [DetailType, ...DetailType[]]))
-    .min(1)
-    .optional(),
+  detailTypes: z.optional(
+    z.array(z.enum(DETAIL_TYPES as [DetailType, ...DetailType[]])).check(z.minLength(1)),
+  ),
   /** Secrets Manager name of `{current: "whsec_...", previous?, previousValidUntil?}`. */
-  secretName: z.string().min(1),
+  secretName: z.string().check(z.minLength(1)),
 });
 export type Subscriber = z.infer<typeof SubscriberSchema>;
 

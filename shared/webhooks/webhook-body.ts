@@ -1,23 +1,8 @@
-import * as z from 'zod';
-import {
-  ACTIVITY_ADDED,
-  type DetailType,
-  type LinkEventDetail,
-  LinkEventDetailSchema,
-} from '#shared/link/link-event.ts';
+import { ACTIVITY_ADDED, type DetailType, type LinkEventDetail } from '#shared/link/link-event.ts';
+import type { WebhookBody } from './webhook-body.schema.ts';
 
-/** The contract's webhook body: `{type, timestamp, data}` with `data` the event detail. */
-export const WebhookBodySchema = z
-  .object({
-    type: z
-      .string()
-      .regex(/^payout_link\.[a-z0-9_]+$/)
-      .describe('`payout_link.<status lower-case>` or `payout_link.activity`'),
-    timestamp: z.string().describe('When the change was observed (ISO 8601)'),
-    data: LinkEventDetailSchema,
-  })
-  .meta({ title: 'WebhookBody' });
-export type WebhookBody = z.infer<typeof WebhookBodySchema>;
+/** The contract's webhook body: `{type, timestamp, data}`; its schema is in `webhook-body.schema.ts`. */
+export type { WebhookBody };
 
 export function webhookType(detailType: DetailType | string, status: string): string {
   // Unknown statuses are kept: lower-cased, with anything but letters, digits and _ made _.

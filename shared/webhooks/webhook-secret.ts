@@ -1,23 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
 import { type JsonSecret, jsonSecret } from '#shared/credentials/json-secret.ts';
+import * as z from '#shared/zod.ts';
 
 const WHSEC = z
   .string()
-  .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be "whsec_" followed by base64 of at least 24 bytes');
+  .check(
+    z.regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be "whsec_" followed by base64 of at least 24 bytes'),
+  );
 
 /** A subscriber's signing secret: `{current, previous?, previousValidUntil?}` (rotation keeps both). */
 export const WebhookSecretSchema = z
   .strictObject({
     current: WHSEC,
-    previous: WHSEC.optional(),
-    previousValidUntil: z.iso.datetime({ offset: true }).optional(),
+    previous: z.optional(WHSEC),
+    previousValidUntil: z.optional(z.iso.datetime({ offset: true })),
   })
-  .refine((secret) => secret.previous === undefined || secret.previousValidUntil !== undefined, {
-    message: 'previousValidUntil is required with previous',
-    path: ['previousValidUntil'],
-  });
+  .check(
+    z.refine((secret) => secret.previous === undefined || secret.previousValidUntil !== undefined, {
+      message: 'previousValidUntil is required with previous',
+      path: ['previousValidUntil'],
+    }),
+  );
 export type WebhookSecret = z.infer<typeof WebhookSecretSchema>;
 
 export function webhookSecret(options: {
