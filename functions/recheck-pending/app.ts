@@ -1,14 +1,14 @@
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
 import type { RecheckConfig } from '#shared/config/runtime-config.ts';
+import type { EmfWriter } from '#shared/observability/emf.ts';
 import { type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
+import * as z from '#shared/zod.ts';
 
 /** What the schedule sends: which shard group this run owns (one schedule per group). */
 export const RecheckEventSchema = z.looseObject({
-  shardGroup: z.number().int().min(0).default(0),
+  shardGroup: z._default(z.number().check(z.int(), z.gte(0)), 0),
 });
 
 export interface RecheckContext {
@@ -23,7 +23,7 @@ export function createRecheck(
   tracker: LinkTracker,
   config: RecheckConfig,
   log: TrackerLog,
-  metrics: Metrics,
+  metrics: EmfWriter,
 ) {
   // One bucket per container, carried across runs; the stage's budget is shared by its parallel runs.
   const rateLimit = new TokenBucket(config.upstreamMaxRps / config.parallelRuns);
@@ -48,14 +48,16 @@ export function createRecheck(
       ...counts,
       detectionDelayMaxSeconds: detectionDelaySeconds.length ? Math.max(...detectionDelaySeconds) : null,
     });
-    metrics.addMetric('LinksChecked', MetricUnit.Count, summary.linksChecked);
-    metrics.addMetric('TransitionsRecorded', MetricUnit.Count, summary.transitionsRecorded);
-    metrics.addMetric('UpstreamErrors', MetricUnit.Count, summary.upstreamErrors);
-    metrics.addMetric('DueBacklog', MetricUnit.Count, summary.dueBacklog);
-    metrics.addMetric('OldestDueAgeSeconds', MetricUnit.Seconds, summary.oldestDueAgeSeconds);
-    metrics.addMetric('Republished', MetricUnit.Count, summary.republished);
-    for (const delay of detectionDelaySeconds)
-      metrics.addMetric('DetectionDelaySeconds', MetricUnit.Seconds, delay);
+    // One EMF line (another per further 100 detection delays); no delay, no DetectionDelaySeconds.
+    metrics.publish([
+      { name: 'LinksChecked', unit: 'Count', values: [summary.linksChecked] },
+      { name: 'TransitionsRecorded', unit: 'Count', values: [summary.transitionsRecorded] },
+      { name: 'UpstreamErrors', unit: 'Count', values: [summary.upstreamErrors] },
+      { name: 'DueBacklog', unit: 'Count', values: [summary.dueBacklog] },
+      { name: 'OldestDueAgeSeconds', unit: 'Seconds', values: [summary.oldestDueAgeSeconds] },
+      { name: 'Republished', unit: 'Count', values: [summary.republished] },
+      { name: 'DetectionDelaySeconds', unit: 'Seconds', values: detectionDelaySeconds },
+    ]);
     return summary;
   };
 }

@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from './emf.ts';
 
-export const METRICS_NAMESPACE = 'PayoutLinkTracker';
+export { METRICS_NAMESPACE };
 
 /** One Powertools metrics instance per function, every figure carrying the stage as a dimension. */
 export function createMetrics(serviceName: string, stage: string): Metrics {
