@@ -6,7 +6,11 @@ the tracker's exactly-once recording relies on that, so the emulator must too.
 
 Two speed-ups keep it usable with tables of thousands of items (see below): JSONPath parsing is
 cached (otherwise every PutEvents that matches a rule takes about 200 ms), and a transaction whose
-conditions all hold skips moto's copy of the whole table.
+conditions all hold skips moto's copy of the whole table. More make DynamoDB's everyday calls
+about twice as fast (`_speed_up_dynamodb`: the tracker's conditional UpdateItem from about 15 to
+8.5 ms at p50, GetItem from 6.5 to 3.3; docs/PERFORMANCE.md). Each replaces moto's work with the
+same result computed without waste, and falls back to moto's own code when unsure.
+`MOTO_PROFILE=FILE` writes a cProfile of every request to FILE when the server stops.
 
 Usage: python3 serial_moto_server.py HOST PORT   (port 0 picks a free port; the banner names it)
 """
@@ -92,7 +96,178 @@ def _speed_up_transactions():
     ddb.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def _speed_up_dynamodb():
+    """Where a DynamoDB UpdateItem's time went in moto 5 (cProfile, the tracker's conditional
+    touch, 300 calls), and what each patch below does instead, keeping moto's result:
+
+    1. The response serializer walks every AttributeValue of every returned item through the
+       service model, member by member (about 250 lookups per attribute): a third of a GetItem or
+       an UpdateItem with ReturnValues. An AttributeValue in a result is already its own JSON
+       (moto has turned DynamoType into {"S": ...}); it is written as is, unless it holds bytes
+       (binary values, which the serializer base64-encodes) or anything but plain JSON.
+    2. The update validator runs its count and overlap checks at every UpdateExpression node of
+       the tree, each collecting the clauses below it: quadratic, 40 checks of 3 walks for a
+       9-action SET. The root's clauses include every other node's, so one check at the root
+       accepts exactly what they accept; when it refuses, moto's own walk runs and raises its
+       own error.
+    3. Every traversal of the AST (eight per update) rebuilds its processing map (a dict of bound
+       methods) twice per node; it is built once per traverser, and the walk itself looks up no
+       methods per node (subclasses that change how nodes are picked keep moto's walk).
+    4. The update expression is parsed twice per call (responses, then models) and copied once
+       by the validator with `copy.deepcopy`: parses are cached by text (the cached tree is never
+       changed: the validator works on its copy), and the copy is a pickle round trip, several
+       times faster than deepcopy for these plain objects (deepcopy when pickling fails).
+    """
+    import functools
+    import pickle
+    from collections import deque
+    from copy import deepcopy
+
+    import moto.core.serialize as serialize
+    import moto.dynamodb.parsing.ast_nodes as ast_nodes
+    import moto.dynamodb.parsing.expressions as expressions
+    import moto.dynamodb.parsing.validators as validators
+
+    # 1. AttributeValues written as they are.
+    def plain(value):
+        if isinstance(value, str) or isinstance(value, bool):
+            return True
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return False
+
+    json_structure = serialize.BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(self, serialized, value, shape, key):
+        if key and shape.name == "AttributeValue" and isinstance(value, dict) and plain(value):
+            serialized[self.get_serialized_name(shape, key)] = value
+            return
+        json_structure(self, serialized, value, shape, key)
+
+    serialize.BaseJSONSerializer._serialize_type_structure = serialize_structure
+
+    # 2. Count and overlap checks once, at the root.
+    for checker, check in (
+        (validators.ActionCountValidator, "verify_action_counts"),
+        (validators.OverlappingPathsValidator, "check_for_overlapping_paths"),
+    ):
+        whole_tree = checker.traverse
+
+        def traverse(self, node, _whole_tree=whole_tree, _check=check):
+            if isinstance(node, ast_nodes.UpdateExpression):
+                try:
+                    getattr(self, _check)(node)
+                    return node
+                except Exception:
+                    pass
+            return _whole_tree(self, node)
+
+        checker.traverse = traverse
+
+    # 3. One processing map per traverser, and a walk without the per-node method lookups.
+    traverser = ast_nodes.DepthFirstTraverser
+    own = (traverser.nodes_to_be_processed, traverser.process, traverser.pre_processing_of_child)
+
+    def processing(self):
+        cached = self.__dict__.get("_serial_moto_processing")
+        if cached is None:
+            items = tuple(self._processing_map().items())
+            cached = (items, tuple(kind for kind, _ in items))
+            self.__dict__["_serial_moto_processing"] = cached
+        return cached
+
+    def process(self, node):
+        for kind, processor in processing(self)[0]:
+            if isinstance(node, kind):
+                return processor(node)
+
+    whole_walk = traverser.traverse_node_recursively
+
+    def traverse_node_recursively(self, node, child_id=-1):
+        kind_of_self = type(self)
+        if (kind_of_self.nodes_to_be_processed, kind_of_self.process) != (nodes_to_be_processed, process):
+            return whole_walk(self, node, child_id)
+        items, kinds = processing(self)
+        pre = None if kind_of_self.pre_processing_of_child is own[2] else self.pre_processing_of_child
+        node_type = ast_nodes.Node
+
+        def walk(node, child_id):
+            if isinstance(node, node_type):
+                parent = node.parent
+                if node.children is not None:
+                    for i, child in enumerate(node.children):
+                        if pre is not None:
+                            pre(node, i)
+                        walk(child, i)
+                if isinstance(node, kinds):
+                    for kind, processor in items:
+                        if isinstance(node, kind):
+                            node = processor(node)
+                            break
+                    node.parent = parent
+                    if parent:
+                        parent.children[child_id] = node
+            return node
+
+        return walk(node, child_id)
+
+    def nodes_to_be_processed(self):
+        return processing(self)[1]
+
+    if own[:2] == (traverser.__dict__["nodes_to_be_processed"], traverser.__dict__["process"]):
+        traverser.nodes_to_be_processed = nodes_to_be_processed
+        traverser.process = process
+        traverser.traverse_node_recursively = traverse_node_recursively
+
+    # 4. Parses cached by text; the validator's copy by pickle.
+    parser = expressions.UpdateExpressionParser
+    parser.make = staticmethod(functools.lru_cache(maxsize=256)(parser.make))
+
+    def copy_tree(value, memo=None):
+        if isinstance(value, ast_nodes.Node):
+            try:
+                return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+            except Exception:
+                pass
+        return deepcopy(value, memo)
+
+    validators.deepcopy = copy_tree
+
+    # 5. The condition expression is lexed twice per call, by regular expressions compiled per
+    #    token: the tokens of a text are cached (fresh child lists each time; errors not cached).
+    import moto.dynamodb.comparisons as comparisons
+
+    condition = comparisons.ConditionExpressionParser
+    lex = condition._lex_condition_expression
+    lexed = {}
+
+    def lex_condition(self):
+        text = self.condition_expression
+        tokens = lexed.get(text)
+        if tokens is None:
+            tokens = tuple(lex(self))
+            if len(lexed) < 256:
+                lexed[text] = tokens
+        return deque(token._replace(children=[]) for token in tokens)
+
+    condition._lex_condition_expression = lex_condition
+
+    # 6. Every request lists moto's package directory (about 60 stat calls) to match the host,
+    #    and lists the handler class's methods with `inspect`: both are the same every time.
+    import moto.backends as backends
+    import moto.core.responses as core_responses
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        core_responses.method_names_from_class
+    )
+
+
 _speed_up_transactions()
+_speed_up_dynamodb()
 app = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
 
@@ -101,6 +276,30 @@ def serialized(environ, start_response):
     with lock:
         # Build the whole response inside the lock: moto computes lazily in some handlers.
         return list(app(environ, start_response))
+
+
+def _profile_requests(path):
+    """MOTO_PROFILE=FILE: cProfile every request (inside the lock, so one at a time) and write the
+    stats to FILE when the server stops (`python3 -m pstats FILE`). Off by default; it is how the
+    speed-ups here were found (docs/PERFORMANCE.md)."""
+    import atexit
+    import cProfile
+
+    global serialized
+    profiler = cProfile.Profile()
+    unprofiled = serialized
+
+    def profiled(environ, start_response):
+        with lock:
+            profiler.enable()
+            try:
+                return list(app(environ, start_response))
+            finally:
+                profiler.disable()
+
+    serialized = profiled
+    atexit.register(lambda: profiler.dump_stats(path))
+    return unprofiled
 
 
 def stop(_signum, _frame):
@@ -126,4 +325,6 @@ if __name__ == "__main__":
     import os
 
     threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    if os.environ.get("MOTO_PROFILE"):
+        _profile_requests(os.environ["MOTO_PROFILE"])
     run_simple(host, port, serialized, threaded=True)
