@@ -3,7 +3,12 @@ import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, type Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -13,6 +18,29 @@ import type { LinkTable, TableAccess } from './link-table.ts';
 
 /** The repository root: entries and the lock file are found from here, whatever the working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * How every function is bundled: an ESM bundle, minified, with a linked source map, the AWS SDK
+ * inside (nothing external). `cdk synth` hands these to esbuild; `npm run bench` bundles with the
+ * same object (`test/bench/bundles.ts`), so what it measures is what deploys.
+ */
+export const HOUSE_BUNDLING = {
+  format: OutputFormat.ESM,
+  // ESM entry points first: the SDK's CommonJS build breaks inside an ESM bundle.
+  mainFields: ['module', 'main'],
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  externalModules: [],
+  bundleAwsSDK: true,
+  forceDockerBundling: false,
+  tsconfig: `${PROJECT_ROOT}tsconfig.json`,
+} satisfies BundlingOptions;
+
+/** The house functions' `NODE_OPTIONS`: readable stack traces, at a cost at cold start (docs/PERFORMANCE.md). */
+export const HOUSE_NODE_OPTIONS = '--enable-source-maps';
 
 export interface TrackerFunctionProps {
   /** The function's name inside the stage (`track-link`), also its Powertools service name. */
@@ -76,23 +104,10 @@ export class TrackerFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: props.name,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: HOUSE_NODE_OPTIONS,
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        // ESM entry points first: the SDK's CommonJS build breaks inside an ESM bundle.
-        mainFields: ['module', 'main'],
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        externalModules: [],
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
-        tsconfig: `${PROJECT_ROOT}tsconfig.json`,
-      },
+      bundling: HOUSE_BUNDLING,
     });
 
     // Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's policy.

@@ -36,18 +36,20 @@ const VARIANTS: ReadonlyArray<readonly [string, string]> = [
     `${FLOOR}import * as z from 'zod/mini'; export const s = z.object({ a: z.string().check(z.minLength(1)), b: z.optional(z.url()) }); s.parse({ a: 'x' });`,
   ],
   [
-    '+ Powertools Logger, Metrics, middy and their middleware',
-    `${FLOOR}import { Logger } from '@aws-lambda-powertools/logger'; import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'; import { Metrics } from '@aws-lambda-powertools/metrics'; import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'; import middy from '@middy/core';
-const logger = new Logger({ serviceName: 'x' }); const metrics = new Metrics({ namespace: 'n', serviceName: 'x' });
-export const handler = middy().use(injectLambdaContext(logger)).use(logMetrics(metrics)).handler(async () => 1);`,
+    '+ Powertools Logger, middy and the logger middleware',
+    `${FLOOR}import { Logger } from '@aws-lambda-powertools/logger'; import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'; import middy from '@middy/core';
+const logger = new Logger({ serviceName: 'x' });
+export const handler = middy().use(injectLambdaContext(logger)).handler(async () => 1);`,
   ],
   [
-    '+ the contract schemas (LinkView, LinkEventDetail, Problem)',
-    `${FLOOR}export * from '#shared/link/link-view.ts'; export * from '#shared/link/link-event.ts'; export * from '#shared/http/problem.ts';`,
+    '+ Powertools Metrics and its middleware (deliver-webhooks)',
+    `${FLOOR}import { Metrics } from '@aws-lambda-powertools/metrics'; import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'; import middy from '@middy/core';
+const metrics = new Metrics({ namespace: 'n', serviceName: 'x' });
+export const handler = middy().use(logMetrics(metrics)).handler(async () => 1);`,
   ],
   [
     '+ every module of the handler that builds zod schemas',
-    `${FLOOR}export * from '#functions/track-link/requests.ts'; export * from '#shared/instantpay/schemas.ts'; export * from '#shared/config/runtime-config.ts'; export * from '#shared/credentials/instantpay-credentials.ts'; export * from '#shared/link/link-view.ts'; export * from '#shared/link/link-event.ts'; export * from '#shared/http/problem.ts';`,
+    `${FLOOR}export * from '#functions/track-link/requests.ts'; export * from '#shared/instantpay/schemas.ts'; export * from '#shared/config/runtime-config.ts'; export * from '#shared/credentials/instantpay-credentials.ts';`,
   ],
   [
     '+ the API and the tracker, without Powertools and middy',
