@@ -9,6 +9,7 @@ import { awsCalls } from './aws-calls.ts';
 import { bundles, coldInit } from './bundles.ts';
 import { cleanupAll, progress } from './cleanup.ts';
 import { type Benchmark, type Figure, toJson, toTable } from './figures.ts';
+import { load } from './load.ts';
 import { pollingCost } from './polling-cost.ts';
 import { putEventsBatching } from './put-events-batching.ts';
 import { sweepThroughput } from './sweep-throughput.ts';
@@ -22,10 +23,15 @@ const BENCHMARKS: readonly Benchmark[] = [
   sweepThroughput,
   pollingCost,
   putEventsBatching,
+  load,
 ];
 
 async function main(): Promise<void> {
-  const json = process.argv.slice(2).includes('--json');
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  // `--only NAME`: the benchmarks whose name contains NAME (case-insensitive), for working on one.
+  const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').toLowerCase() : '';
+  const selected = BENCHMARKS.filter((benchmark) => benchmark.name.toLowerCase().includes(only));
   // Nothing but the result on stdout: a library that logs goes to stderr.
   console.log = console.error;
   console.info = console.error;
@@ -34,7 +40,7 @@ async function main(): Promise<void> {
 
   const figures: Figure[] = [];
   const startedAt = performance.now();
-  for (const benchmark of BENCHMARKS) {
+  for (const benchmark of selected) {
     const began = performance.now();
     progress(`${benchmark.name}...`);
     try {
