@@ -85,7 +85,8 @@ async function timed(url: string, init: RequestInit): Promise<number> {
   return ms;
 }
 
-const UPSTREAM_HEADERS = {
+/** InstantPay's headers with the sandbox's sample credentials: a direct track call. */
+export const UPSTREAM_HEADERS = {
   'X-Ipay-Auth-Code': '1',
   'X-Ipay-Client-Id': SAMPLE_CREDENTIALS.clientId,
   'X-Ipay-Client-Secret': SAMPLE_CREDENTIALS.clientSecret,

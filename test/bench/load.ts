@@ -24,9 +24,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { stopProcess } from '#infra/local/moto.ts';
-import { SAMPLE_CREDENTIALS, type TimelineStep } from '#infra/sandbox/server.ts';
+import type { TimelineStep } from '#infra/sandbox/server.ts';
 import { STATUS_CHANGED } from '#shared/link/link-event.ts';
-import { percentile } from './api-latency.ts';
+import { percentile, UPSTREAM_HEADERS } from './api-latency.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import type { Benchmark, Figure } from './figures.ts';
 import type { FromServer, ToServer } from './load-server-child.ts';
@@ -53,14 +53,6 @@ const LIMIT = `the same load straight to the sandbox (${CONNECTIONS} connections
 const CHILD_SCRIPT = fileURLToPath(new URL('./load-server-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
-
-const UPSTREAM_HEADERS = {
-  'X-Ipay-Auth-Code': '1',
-  'X-Ipay-Client-Id': SAMPLE_CREDENTIALS.clientId,
-  'X-Ipay-Client-Secret': SAMPLE_CREDENTIALS.clientSecret,
-  'X-Ipay-Endpoint-Ip': '127.0.0.1',
-  Accept: 'application/json',
-};
 
 // ---------------------------------------------------------------------------------------------------
 // The server process

@@ -10,11 +10,11 @@ import {
   STATUS_CHANGED,
 } from '#shared/link/link-event.ts';
 import { type RecheckOptions, type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
-import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
-import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import type { LinkStore } from '#shared/store/link-store.ts';
 import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { sensitiveFindings } from './log-scan.ts';
+import { recheckOptions } from './recheck-options.ts';
+
 import type { ApiResponse, BusEvent } from './tracker-fixture.ts';
 
 /**
@@ -158,18 +158,6 @@ export async function registerAll(call: Call, links: readonly ScriptedLink[], pa
     const refused = responses.filter((response) => response.status !== 201);
     if (refused.length > 0) throw new Error(`registration refused: ${JSON.stringify(refused[0]?.body)}`);
   }
-}
-
-export function recheckOptions(overrides: Partial<RecheckOptions> = {}): RecheckOptions {
-  return {
-    shards: shardsForGroup(0, 1),
-    concurrency: 16,
-    rateLimit: new TokenBucket(10_000),
-    remainingTimeMs: () => 60_000,
-    stopBeforeMs: 5_000,
-    leaseMs: 2 * MINUTE,
-    ...overrides,
-  };
 }
 
 export interface RunRecord {

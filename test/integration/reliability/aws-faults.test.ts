@@ -6,10 +6,9 @@ import {
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createApi } from '#functions/track-link/app.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
-import { type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
@@ -17,22 +16,14 @@ import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import { runRecheck } from '#shared/recheck/recheck-run.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
-import { FINAL_MINUTE, recheckOptions, registerAll, runSchedule } from '#test/support/ledger.ts';
+import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
+import { recheckOptions } from '#test/support/recheck-options.ts';
 import { TcpProxy } from '#test/support/tcp-proxy.ts';
-import { apiCaller, LogBook, report, scenarioWorld, sleep } from './scenario.ts';
+import { apiCaller, report, scenarioFile, scenarioWorld, sleep } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-02T10:00:00Z'));
-let sandbox: Sandbox;
-const logs = new LogBook();
-
-beforeAll(async () => {
-  const sandboxLog: string[] = [];
-  logs.addText(sandboxLog);
-  sandbox = await startSandbox({ clock, log: (line) => sandboxLog.push(line) });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
+const file = scenarioFile(clock);
+const { logs } = file;
 
 /** A document client of its own, as the store builds it (the SDK's own retries included). */
 function documentClient(config: DynamoDBClientConfig) {
@@ -45,7 +36,7 @@ describe('reliability: AWS failing under the tracker', () => {
   it('3. DynamoDB throttles the transactions for a while: nothing half-written, the work is retried later', {
     timeout: 240_000,
   }, async () => {
-    const { world, links, ledger } = await scenarioWorld('ddb-throttled', { sandbox, clock });
+    const { world, links, ledger } = await scenarioWorld('ddb-throttled', { sandbox: file.sandbox, clock });
     logs.add(world.log.lines);
     // The first K transactions after arming fail as DynamoDB does once the SDK's own retries are
     // spent: ProvisionedThroughputExceededException. Everything else reaches the emulator.
@@ -126,7 +117,7 @@ describe('reliability: AWS failing under the tracker', () => {
   it('4. the AWS endpoint unreachable for a few seconds mid-run: calls fail within their timeouts, nothing half-written, the work is retried', {
     timeout: 240_000,
   }, async () => {
-    const { world, links, ledger } = await scenarioWorld('aws-unreachable', { sandbox, clock });
+    const { world, links, ledger } = await scenarioWorld('aws-unreachable', { sandbox: file.sandbox, clock });
     logs.add(world.log.lines);
     // Every AWS client of the tracker goes through a TCP proxy in front of the emulator; the
     // harness (ledger, fixture) keeps its direct clients. The emulator itself is never restarted.

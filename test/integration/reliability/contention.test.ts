@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
-import { type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { runRecheck } from '#shared/recheck/recheck-run.ts';
-import { recheckOptions, registerAll, runSchedule, type ScriptedLink } from '#test/support/ledger.ts';
+import { registerAll, runSchedule, type ScriptedLink } from '#test/support/ledger.ts';
+import { recheckOptions } from '#test/support/recheck-options.ts';
 import type { ApiResponse } from '#test/support/tracker-fixture.ts';
-import { LogBook, report, scenarioWorld } from './scenario.ts';
+import { report, scenarioFile, scenarioWorld } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-04T10:00:00Z'));
-let sandbox: Sandbox;
-const logs = new LogBook();
-
-beforeAll(async () => {
-  const sandboxLog: string[] = [];
-  logs.addText(sandboxLog);
-  sandbox = await startSandbox({ clock, log: (line) => sandboxLog.push(line) });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
+const file = scenarioFile(clock);
+const { logs } = file;
 
 const CALLERS = 50;
 const BUSY = 'urn:payout-link-tracker:problem:busy';
@@ -26,7 +17,7 @@ describe('reliability: one link, many checkers', () => {
   it('6. the same link checked by 50 concurrent on-demand calls and a recheck run at once: one change recorded per real change', {
     timeout: 240_000,
   }, async () => {
-    const { world, links, ledger } = await scenarioWorld('contention', { sandbox, clock });
+    const { world, links, ledger } = await scenarioWorld('contention', { sandbox: file.sandbox, clock });
     logs.add(world.log.lines);
     // The hot link goes PROCESSING -> ISSUED (the claim failed) -> CLAIMED while it is raced.
     const hot = [links.find((link) => link.kind.name === 'claim-failed-then-claimed')!];

@@ -5,27 +5,17 @@ import {
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
-import { type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { EventPublisher, type PublishResult } from '#shared/events/event-publisher.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
 import { registerAll, runSchedule } from '#test/support/ledger.ts';
-import { LogBook, report, scenarioWorld } from './scenario.ts';
+import { report, scenarioFile, scenarioWorld } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-01T10:00:00Z'));
-let sandbox: Sandbox;
-const logs = new LogBook();
-
-beforeAll(async () => {
-  const sandboxLog: string[] = [];
-  logs.addText(sandboxLog);
-  sandbox = await startSandbox({ clock, log: (line) => sandboxLog.push(line) });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
+const file = scenarioFile(clock);
+const { logs } = file;
 
 /** A publisher whose process "dies" after the DynamoDB transaction and before `PutEvents`, `crashes` times. */
 class CrashingPublisher extends EventPublisher {
@@ -48,7 +38,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
     let publisher!: CrashingPublisher;
     const { world, links, ledger } = await scenarioWorld(
       'crash',
-      { sandbox, clock },
+      { sandbox: file.sandbox, clock },
       {
         trackerOverrides: {
           publisher: (names) => {
@@ -125,7 +115,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
     const realBus = new EventBridgeClient(AWS_CLIENT_CONFIG);
     const { world, links, ledger } = await scenarioWorld(
       'throttled-bus',
-      { sandbox, clock },
+      { sandbox: file.sandbox, clock },
       {
         trackerOverrides: {
           publisher: (names) =>

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { expect, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
 import type { createApi } from '#functions/track-link/app.ts';
 import { httpApiEvent } from '#infra/local/http-api-event.ts';
 import type { ManualClock } from '#infra/sandbox/clock.ts';
-import { SAMPLE_CREDENTIALS, type Sandbox } from '#infra/sandbox/server.ts';
+import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import type { CapturedLine } from '#test/support/capture-log.ts';
 import { Ledger, type LedgerReport, type RunRecord, scriptPopulation } from '#test/support/ledger.ts';
 import { type NamedSecret, renderLines, sensitiveFindings } from '#test/support/log-scan.ts';
@@ -43,6 +43,30 @@ export async function scenarioWorld(
   // Whatever the outcome, the reader stops with the test.
   onTestFinished(() => ledger.stop());
   return { world, links, ledger };
+}
+
+/**
+ * A test file's shared parts: one sandbox on the file's manual clock (started before its tests,
+ * closed after), and the file's {@link LogBook}, already holding the sandbox's request log.
+ */
+export function scenarioFile(clock?: ManualClock): { readonly sandbox: Sandbox; logs: LogBook } {
+  const logs = new LogBook();
+  let sandbox: Sandbox | undefined;
+  beforeAll(async () => {
+    const sandboxLog: string[] = [];
+    logs.addText(sandboxLog);
+    sandbox = await startSandbox({ ...(clock ? { clock } : {}), log: (line) => sandboxLog.push(line) });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+  return {
+    logs,
+    get sandbox() {
+      if (!sandbox) throw new Error('the sandbox starts in beforeAll');
+      return sandbox;
+    },
+  };
 }
 
 /** Every line a file's scenarios logged, scanned once at the end of the file. */

@@ -1,9 +1,9 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createApi } from '#functions/track-link/app.ts';
 import { putSecret } from '#infra/local/aws-resources.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
-import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
+import { SAMPLE_CREDENTIALS } from '#infra/sandbox/server.ts';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
@@ -11,20 +11,11 @@ import { keepAliveGet } from '#shared/instantpay/http-get.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
-import { apiCaller, LogBook, report, scenarioWorld } from './scenario.ts';
+import { apiCaller, report, scenarioFile, scenarioWorld } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-03T10:00:00Z'));
-let sandbox: Sandbox;
-const logs = new LogBook();
-
-beforeAll(async () => {
-  const sandboxLog: string[] = [];
-  logs.addText(sandboxLog);
-  sandbox = await startSandbox({ clock, log: (line) => sandboxLog.push(line) });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
+const file = scenarioFile(clock);
+const { logs } = file;
 
 const PROBLEM = 'urn:payout-link-tracker:problem:';
 /** A key InstantPay no longer accepts (the sandbox accepts only the sample credentials). */
@@ -53,14 +44,14 @@ describe('reliability: InstantPay failing', () => {
     // A shorter upstream timeout than the other scenarios, so the timeout faults cost less waiting.
     const { world, links, ledger } = await scenarioWorld(
       'upstream',
-      { sandbox, clock },
+      { sandbox: file.sandbox, clock },
       {
         env: { UPSTREAM_TIMEOUT_MS: '3000' },
       },
     );
     logs.add(world.log.lines);
     logs.secret('the revoked InstantPay client secret', REVOKED_SECRET);
-    onTestFinished(() => sandbox.clearFaults());
+    onTestFinished(() => file.sandbox.clearFaults());
     // The tracker's own InstantPay client, to see which credentials each request carried and how
     // often the secret was read.
     const secrets = new SecretsManagerClient(AWS_CLIENT_CONFIG);
@@ -89,7 +80,7 @@ describe('reliability: InstantPay failing', () => {
       clientId: SAMPLE_CREDENTIALS.clientId,
       clientSecret: SAMPLE_CREDENTIALS.clientSecret,
       endpointIp: '127.0.0.1',
-      baseUrl: sandbox.url,
+      baseUrl: file.sandbox.url,
       ...overrides,
     });
     const probes: Array<{
@@ -127,9 +118,9 @@ describe('reliability: InstantPay failing', () => {
           links.forEach((link, index) => {
             const fault = GROUP_FAULTS[index % 8];
             if (fault)
-              sandbox.addFault({ kind: fault.kind, value: fault.value, count: 1, linkId: link.linkId });
+              file.sandbox.addFault({ kind: fault.kind, value: fault.value, count: 1, linkId: link.linkId });
           });
-          sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.3 });
+          file.sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.3 });
           for (const [group, fault] of GROUP_FAULTS.entries()) {
             const response = await probe(minute, `${fault.kind} ${fault.value}`, links[group]!.linkId);
             expect({ status: response.status, type: response.body.type }).toEqual({
@@ -141,15 +132,15 @@ describe('reliability: InstantPay failing', () => {
         if (minute === FINAL_MINUTE + 2) {
           // InstantPay rejects the key in use (IAC for every call) while the stored secret is
           // replaced by a key that does not work either: each rejection rereads the secret.
-          sandbox.clearFaults();
-          sandbox.addFault({ kind: 'statuscode', value: 'IAC' });
+          file.sandbox.clearFaults();
+          file.sandbox.addFault({ kind: 'statuscode', value: 'IAC' });
           await putSecret(world.clients, world.names.secret, secretValue({ clientSecret: REVOKED_SECRET }));
           const response = await probe(minute, 'IAC for every call', links[0]!.linkId);
           expect(response.body.type).toBe(`${PROBLEM}upstream-credentials-rejected`);
         }
         if (minute === FINAL_MINUTE + 3) {
           // No fault any more: the sandbox itself rejects the revoked key the tracker now holds.
-          sandbox.clearFaults();
+          file.sandbox.clearFaults();
           const sentBefore = sent.length;
           const response = await probe(minute, 'revoked key', links[1]!.linkId);
           expect(response.body.type).toBe(`${PROBLEM}upstream-credentials-rejected`);
@@ -172,7 +163,7 @@ describe('reliability: InstantPay failing', () => {
       },
       after: async (minute, run) => {
         if (minute === FINAL_MINUTE) expect(run.summary?.upstreamErrors).toBeGreaterThan(100);
-        if (minute === FINAL_MINUTE + 1) sandbox.clearFaults();
+        if (minute === FINAL_MINUTE + 1) file.sandbox.clearFaults();
         if (minute === FINAL_MINUTE + 2 || minute === FINAL_MINUTE + 3) {
           // Nothing got through with rejected credentials; nothing was recorded.
           expect(run.summary?.upstreamErrors).toBe(run.summary?.linksChecked);
@@ -180,7 +171,7 @@ describe('reliability: InstantPay failing', () => {
         }
       },
     });
-    sandbox.clearFaults();
+    file.sandbox.clearFaults();
     expect(runs.map((run) => run.error).filter(Boolean)).toEqual([]);
     // The credentials phase had links to fail.
     const credentialRuns = runs.filter((r) => r.minute === FINAL_MINUTE + 2 || r.minute === FINAL_MINUTE + 3);

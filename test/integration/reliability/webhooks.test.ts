@@ -4,12 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createDeliverer } from '#functions/deliver-webhooks/app.ts';
 import { createSubscriberRouting, putSecret } from '#infra/local/aws-resources.ts';
 import { pollOnce } from '#infra/local/sqs-event-source.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
-import { type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { systemClock } from '#shared/clock.ts';
 import { eventIdFor } from '#shared/link/link-event.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
@@ -17,20 +16,11 @@ import { webhookType } from '#shared/webhooks/webhook-body.ts';
 import { generateWebhookSecret, webhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import { captureLog } from '#test/support/capture-log.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
-import { LogBook, report, scenarioWorld, sleep } from './scenario.ts';
+import { report, scenarioFile, scenarioWorld, sleep } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-05T10:00:00Z'));
-let sandbox: Sandbox;
-const logs = new LogBook();
-
-beforeAll(async () => {
-  const sandboxLog: string[] = [];
-  logs.addText(sandboxLog);
-  sandbox = await startSandbox({ clock, log: (line) => sandboxLog.push(line) });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
+const file = scenarioFile(clock);
+const { logs } = file;
 
 interface Received {
   id: string;
@@ -69,7 +59,7 @@ describe('reliability: a webhook subscriber down', () => {
   it('7. a subscriber down (503) for the first half of the run, then up: every change delivered, webhook-id = eventId, none with two ids', {
     timeout: 240_000,
   }, async () => {
-    const { world, links, ledger } = await scenarioWorld('webhooks', { sandbox, clock });
+    const { world, links, ledger } = await scenarioWorld('webhooks', { sandbox: file.sandbox, clock });
     logs.add(world.log.lines);
     const receiver = await subscriber();
     const name = `hooks-${randomUUID().slice(0, 6)}`;
