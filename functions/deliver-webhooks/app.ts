@@ -1,9 +1,9 @@
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Clock } from '#shared/clock.ts';
 import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
+import type { EmfWriter } from '#shared/observability/emf.ts';
 import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { backoffSeconds, decide, postWebhook } from '#shared/webhooks/delivery.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
@@ -30,7 +30,7 @@ export interface DelivererDeps {
   state: SubscriberStateStore;
   secretFor: (target: DeliveryTarget) => JsonSecret<WebhookSecret>;
   log: TrackerLog;
-  metrics: Metrics;
+  metrics: EmfWriter;
   clock: Clock;
   random?: () => number;
   fetch?: typeof fetch;
@@ -102,13 +102,17 @@ export function createDeliverer(deps: DelivererDeps) {
       error: result.error,
       latencyMs: Math.round(result.latencyMs),
     };
-    const metric = deps.metrics.singleMetric();
-    metric.addDimension('subscriber', target.name);
-    metric.addMetric('WebhookLatencyMs', MetricUnit.Milliseconds, result.latencyMs);
-    metric.addMetric(
-      decision.kind === 'delivered' ? 'WebhookDelivered' : 'WebhookFailed',
-      MetricUnit.Count,
-      1,
+    // One EMF line per delivery, both metrics per subscriber (the dashboard graphs them so).
+    deps.metrics.publish(
+      [
+        { name: 'WebhookLatencyMs', unit: 'Milliseconds', values: [result.latencyMs] },
+        {
+          name: decision.kind === 'delivered' ? 'WebhookDelivered' : 'WebhookFailed',
+          unit: 'Count',
+          values: [1],
+        },
+      ],
+      { subscriber: target.name },
     );
 
     switch (decision.kind) {

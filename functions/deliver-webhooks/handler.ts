@@ -1,12 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { systemClock } from '#shared/clock.ts';
+import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { createMetrics } from '#shared/observability/metrics.ts';
 import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookSecret } from '#shared/webhooks/webhook-secret.ts';
@@ -15,7 +14,8 @@ import { createDeliverer } from './app.ts';
 // Cold start: parse the environment once, one client and one cached secret per subscriber.
 const config = loadDeliveryConfig();
 const logger = createLogger('deliver-webhooks');
-const metrics = createMetrics('deliver-webhooks', config.stage);
+// Its metrics are one EMF line per delivery, written by the deliverer (no Powertools Metrics).
+const metrics = createEmfWriter('deliver-webhooks', config.stage);
 const secrets = new Map(
   config.targets.map((target) => [
     target.name,
@@ -35,5 +35,4 @@ const deliver = createDeliverer({
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
   .handler((event) => deliver(event));

@@ -18,7 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
-import { METRICS_NAMESPACE } from '#shared/observability/metrics.ts';
+import { METRICS_NAMESPACE } from '#shared/observability/emf.ts';
 import type { DeadLetterQueue } from './queues.ts';
 import type { TrackerApi } from './tracker-api.ts';
 import type { TrackerFunction } from './tracker-function.ts';

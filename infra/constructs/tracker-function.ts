@@ -13,7 +13,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
-import { METRICS_NAMESPACE } from '#shared/observability/metrics.ts';
+import { METRICS_NAMESPACE } from '#shared/observability/emf.ts';
 import type { LinkTable, TableAccess } from './link-table.ts';
 
 /** The repository root: entries and the lock file are found from here, whatever the working directory. */

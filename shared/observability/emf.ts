@@ -1,8 +1,9 @@
 /**
  * Metrics as CloudWatch Embedded Metric Format (EMF) log lines, written straight to stdout: what
- * Powertools Metrics and its middleware do, without their 12 KB and their cold-start cost, for a
- * function that publishes a handful of figures once per invocation (`recheck-pending`). The lines
- * are the ones Powertools writes: the namespace, one dimension set `[service, stage]`, the values.
+ * Powertools Metrics and its middleware do, without their 12 KB and their cold-start cost, for
+ * functions that publish a handful of figures at a time (`recheck-pending` once per run,
+ * `deliver-webhooks` once per delivery). The lines are the ones Powertools writes: the namespace,
+ * one dimension set `[service, stage, ...]`, the values.
  */
 
 export const METRICS_NAMESPACE = 'PayoutLinkTracker';
@@ -20,8 +21,11 @@ export interface EmfMetric {
 export const MAX_VALUES_PER_DOCUMENT = 100;
 
 export interface EmfWriter {
-  /** Writes the metrics as EMF lines: one line, more only when a metric has over 100 values. */
-  publish(metrics: readonly EmfMetric[]): void;
+  /**
+   * Writes the metrics as EMF lines: one line, more only when a metric has over 100 values. Every
+   * metric of the call carries `service`, `stage` and the given `dimensions` (one dimension set).
+   */
+  publish(metrics: readonly EmfMetric[], dimensions?: Readonly<Record<string, string>>): void;
 }
 
 const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
@@ -36,11 +40,18 @@ function metricsDisabled(env: Record<string, string | undefined>): boolean {
   return disabled !== undefined ? truthy(disabled) : truthy(env.POWERTOOLS_DEV);
 }
 
-/** The EMF documents for these metrics, `[service, stage]` as the one dimension set. */
+/** The EMF documents for these metrics, `[service, stage, ...dimensions]` as the one dimension set. */
 export function emfDocuments(
-  options: { namespace: string; service: string; stage: string; timestamp: number },
+  options: {
+    namespace: string;
+    service: string;
+    stage: string;
+    timestamp: number;
+    dimensions?: Readonly<Record<string, string>>;
+  },
   metrics: readonly EmfMetric[],
 ): Array<Record<string, unknown>> {
+  const extra = options.dimensions ?? {};
   const present = metrics.filter((metric) => metric.values.length > 0);
   const documents: Array<Record<string, unknown>> = [];
   for (
@@ -60,11 +71,12 @@ export function emfDocuments(
         CloudWatchMetrics: [
           {
             Namespace: options.namespace,
-            Dimensions: [['service', 'stage']],
+            Dimensions: [['service', 'stage', ...Object.keys(extra)]],
             Metrics: chunk.map(({ name, unit }) => ({ Name: name, Unit: unit })),
           },
         ],
       },
+      ...extra,
       service: options.service,
       stage: options.stage,
     };
@@ -94,9 +106,10 @@ export function createEmfWriter(
   const now = options.now ?? Date.now;
   const disabled = metricsDisabled(env);
   return {
-    publish(metrics) {
+    publish(metrics, dimensions) {
       if (disabled) return;
-      for (const document of emfDocuments({ namespace, service, stage, timestamp: now() }, metrics)) {
+      const options = { namespace, service, stage, timestamp: now(), ...(dimensions ? { dimensions } : {}) };
+      for (const document of emfDocuments(options, metrics)) {
         write(`${JSON.stringify(document)}\n`);
       }
     },

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -11,6 +10,7 @@ import { pollOnce } from '#infra/local/sqs-event-source.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { systemClock } from '#shared/clock.ts';
 import { eventIdFor } from '#shared/link/link-event.ts';
+import { createEmfWriter } from '#shared/observability/emf.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookType } from '#shared/webhooks/webhook-body.ts';
 import { generateWebhookSecret, webhookSecret } from '#shared/webhooks/webhook-secret.ts';
@@ -82,7 +82,7 @@ describe('reliability: a webhook subscriber down', () => {
       state: new SubscriberStateStore(world.names.table),
       secretFor: (target) => webhookSecret({ secretName: target.secretName }),
       log: deliveryLog.logger,
-      metrics: new Metrics({ namespace: 'Test', serviceName: 'deliver-webhooks' }),
+      metrics: createEmfWriter('deliver-webhooks', world.config.stage, { env: {}, write: () => {} }),
       clock: systemClock,
       random: () => 0.5,
       timeoutMs: 2_000,

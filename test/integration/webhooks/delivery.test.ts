@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { redriveDeadLetters } from '#infra/ops/redrive.ts';
 import { systemClock } from '#shared/clock.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { ACTIVITY_ADDED, eventIdFor, type LinkChange, STATUS_CHANGED } from '#shared/link/link-event.ts';
+import { createEmfWriter } from '#shared/observability/emf.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { generateWebhookSecret, webhookSecret } from '#shared/webhooks/webhook-secret.ts';
@@ -100,6 +100,7 @@ async function setup(
     secrets.set(s.name, secret);
   }
   const log = captureLog();
+  const metricLines: Array<Record<string, unknown>> = [];
   const state = new SubscriberStateStore(table, { cacheMs: options.stateCacheMs ?? 0 });
   const deliver = createDeliverer({
     stage: STAGE,
@@ -108,7 +109,10 @@ async function setup(
     state,
     secretFor: (target) => webhookSecret({ secretName: target.secretName }),
     log: log.logger,
-    metrics: new Metrics({ namespace: 'Test', serviceName: 'deliver' }),
+    metrics: createEmfWriter('deliver-webhooks', STAGE, {
+      env: {},
+      write: (line) => metricLines.push(JSON.parse(line)),
+    }),
     clock: systemClock,
     random: () => 0,
     timeoutMs: 500,
@@ -123,7 +127,7 @@ async function setup(
       if (handled === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  return { table, targets, queues, secrets, publisher, pump, state, log, deliver };
+  return { table, targets, queues, secrets, publisher, pump, state, log, deliver, metricLines };
 }
 
 function change(
@@ -222,6 +226,21 @@ describe('webhook fan-out on the emulator (bus -> rule -> queue -> deliver-webho
     expect(await queueDepth(world.queues.get('flaky')!.queue.url)).toBe(0);
     expect(world.log.lines.filter((l) => l.message === 'webhook failed; will retry')).toHaveLength(2);
     expect(world.log.text()).not.toContain(world.secrets.get('flaky')!);
+    // One EMF line per delivery attempt, every metric per subscriber (as the dashboard graphs them).
+    const subscriber = world.targets[0]!.name;
+    expect(world.metricLines.map((line) => [line.WebhookFailed, line.WebhookDelivered])).toEqual([
+      [1, undefined],
+      [1, undefined],
+      [undefined, 1],
+    ]);
+    for (const line of world.metricLines) {
+      expect(line).toMatchObject({ service: 'deliver-webhooks', stage: STAGE, subscriber });
+      expect(line.WebhookLatencyMs).toEqual(expect.any(Number));
+      expect(
+        (line._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0]!
+          .Dimensions,
+      ).toEqual([['service', 'stage', 'subscriber']]);
+    }
   });
 
   it('retries a receiver that hangs past the timeout', async () => {

@@ -41,6 +41,27 @@ describe('the EMF writer', () => {
     });
   });
 
+  it('adds the dimensions of the call to the dimension set and the document', () => {
+    const lines: string[] = [];
+    createEmfWriter('deliver-webhooks', 'prod', { env: {}, write: (line) => lines.push(line) }).publish(
+      [
+        { name: 'WebhookLatencyMs', unit: 'Milliseconds', values: [12] },
+        { name: 'WebhookDelivered', unit: 'Count', values: [1] },
+      ],
+      { subscriber: 'merchant-ledger' },
+    );
+    expect(lines).toHaveLength(1);
+    const document = JSON.parse(lines[0]!);
+    expect(document._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'stage', 'subscriber']]);
+    expect(document).toMatchObject({
+      service: 'deliver-webhooks',
+      stage: 'prod',
+      subscriber: 'merchant-ledger',
+      WebhookLatencyMs: 12,
+      WebhookDelivered: 1,
+    });
+  });
+
   it('takes the namespace and service from the environment the construct sets', () => {
     const [line] = written([{ name: 'LinksChecked', unit: 'Count', values: [1] }], {
       POWERTOOLS_METRICS_NAMESPACE: 'Other',
