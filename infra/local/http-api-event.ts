@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export interface HttpRequestParts {
   method: string;
@@ -62,6 +63,33 @@ export function httpApiEvent(request: HttpRequestParts): APIGatewayProxyEventV2 
     event.isBase64Encoded = !text;
   }
   return event;
+}
+
+/** A request URL's path and query as API Gateway splits them: at the first `?`, encoding kept. */
+export function splitUrl(url = '/'): { rawPath: string; rawQueryString: string } {
+  const [rawPath = '/', rawQueryString = ''] = url.split(/\?(.*)/s);
+  return { rawPath, rawQueryString };
+}
+
+/** The event API Gateway would make of a Node HTTP request whose body has been read. */
+export function httpApiEventOf(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+  return httpApiEvent({
+    method: request.method ?? 'GET',
+    ...splitUrl(request.url),
+    headers: request.headers as Record<string, string>,
+    body,
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+  });
+}
+
+/** Writes a function's result as API Gateway would answer it (a base64 body decoded). */
+export function writeApiResult(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  response.writeHead(result.statusCode ?? 200, { ...(result.headers ?? {}) } as Record<string, string>);
+  response.end(
+    result.body === undefined
+      ? undefined
+      : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'),
+  );
 }
 
 /** Like API Gateway: repeated keys are joined with commas; `undefined` when there is no query. */

@@ -26,7 +26,7 @@ import {
   localClients,
   putSecret,
 } from './aws-resources.ts';
-import { httpApiEvent } from './http-api-event.ts';
+import { httpApiEventOf, splitUrl, writeApiResult } from './http-api-event.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { pollOnce } from './sqs-event-source.ts';
@@ -224,7 +224,7 @@ async function start(
       );
       return;
     }
-    const [rawPath = '/', rawQueryString = ''] = (request.url ?? '/').split(/\?(.*)/s);
+    const { rawPath } = splitUrl(request.url);
     if (rawPath === '/local/webhooks' && request.method === 'POST') {
       const text = body.toString('utf8');
       try {
@@ -249,22 +249,8 @@ async function start(
       response.end(JSON.stringify(openApiDocument(), null, 2));
       return;
     }
-    const event = httpApiEvent({
-      method: request.method ?? 'GET',
-      rawPath,
-      rawQueryString,
-      headers: request.headers as Record<string, string>,
-      body,
-      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-    });
-    const result = await trackLink(event, lambdaContext('track-link', 29_000));
-    const headers = { ...(result.headers ?? {}) } as Record<string, string>;
-    const payload =
-      result.body === undefined
-        ? undefined
-        : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-    response.writeHead(result.statusCode ?? 200, headers);
-    response.end(payload);
+    const result = await trackLink(httpApiEventOf(request, body), lambdaContext('track-link', 29_000));
+    writeApiResult(response, result);
   }
 
   // 7. The schedule, the queues and the console, each a loop that stops cleanly.

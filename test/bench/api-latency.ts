@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import type { MiddlewareStack } from '@smithy/types';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createApi } from '#functions/track-link/app.ts';
-import { httpApiEvent } from '#infra/local/http-api-event.ts';
+import { httpApiEventOf, writeApiResult } from '#infra/local/http-api-event.ts';
 import { type LocalCloud, startLocalCloud } from '#infra/local/local-cloud.ts';
 import { LocalSettingsSchema } from '#infra/local/local-settings.ts';
 import { SAMPLE_CREDENTIALS } from '#infra/sandbox/server.ts';
@@ -233,18 +233,10 @@ async function memoryTableLatencies(sandbox: SandboxProcess, links: readonly str
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request);
-      const [rawPath = '/', rawQueryString = ''] = (request.url ?? '/').split(/\?(.*)/s);
-      const result = (await api(
-        httpApiEvent({
-          method: request.method ?? 'GET',
-          rawPath,
-          rawQueryString,
-          headers: request.headers as Record<string, string>,
-          body,
-        }),
-      )) as APIGatewayProxyStructuredResultV2;
-      response.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
-      response.end(result.body);
+      writeApiResult(
+        response,
+        (await api(httpApiEventOf(request, body))) as APIGatewayProxyStructuredResultV2,
+      );
     })().catch((error: unknown) => {
       response.writeHead(500).end(String(error));
     });

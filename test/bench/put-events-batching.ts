@@ -12,19 +12,15 @@ import { SAMPLE_CREDENTIALS } from '#infra/sandbox/server.ts';
 import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { EventPublisher, MAX_ENTRIES_PER_CALL } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
-import { runRecheck } from '#shared/recheck/recheck-run.ts';
-import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
-import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atLeast, type Benchmark, type Figure } from './figures.ts';
 import { MemoryLinkStore } from './memory-link-store.ts';
 import { startSandboxProcess } from './sandbox-process.ts';
-import { inParallel, OffsetClock } from './sweep-throughput.ts';
+import { inParallel, OffsetClock, sweepAllDue } from './sweep-throughput.ts';
 
 const LINKS = 200;
 const CONCURRENCY = 16;
-const UPSTREAM_LATENCY_MS = 50;
 /** Registration must be over before the sandbox moves the links: it takes about a second. */
 const MOVES_AFTER_MS = 6_000;
 const TARGET = atLeast(9);
@@ -122,22 +118,7 @@ async function batchingFigures(): Promise<Figure[]> {
       setTimeout(resolve, Math.max(0, lastCreated + MOVES_AFTER_MS + 300 - Date.now())),
     );
 
-    // Registration scheduled each link about a minute ahead: two minutes on, all are due.
-    clock.offsetMs += 2 * 60_000;
-    await sandbox.addFault({ kind: 'latency', value: UPSTREAM_LATENCY_MS });
-    const startedAt = performance.now();
-    const summary = await runRecheck(
-      { tracker },
-      {
-        shards: shardsForGroup(0, 1),
-        concurrency: CONCURRENCY,
-        rateLimit: new TokenBucket(1e6),
-        remainingTimeMs: () => 600_000,
-        stopBeforeMs: 15_000,
-        leaseMs: 5 * 60_000,
-      },
-    );
-    const seconds = (performance.now() - startedAt) / 1000;
+    const { summary, seconds } = await sweepAllDue(tracker, sandbox, clock);
     await sandbox.clearFaults();
 
     const calls = eventBridge.calls;

@@ -89,33 +89,7 @@ export async function trackerFixture(options: FixtureOptions = {}) {
   });
   const api = createApi(tracker, log.logger);
 
-  async function call(
-    method: string,
-    path: string,
-    request: {
-      query?: string;
-      body?: unknown;
-      rawBody?: string | Buffer;
-      headers?: Record<string, string>;
-    } = {},
-  ): Promise<ApiResponse> {
-    const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
-    const response = (await api(
-      httpApiEvent({
-        method,
-        rawPath: path,
-        ...(request.query ? { rawQueryString: request.query } : {}),
-        headers: { 'content-type': 'application/json', ...request.headers },
-        ...(body === undefined ? {} : { body }),
-      }),
-    )) as APIGatewayProxyStructuredResultV2;
-    const headers = (response.headers ?? {}) as Record<string, string>;
-    return {
-      status: response.statusCode ?? 200,
-      headers,
-      body: response.body ? JSON.parse(response.body) : undefined,
-    };
-  }
+  const call = apiCaller(api);
 
   /** Reads the queue until `count` events arrived, then once more to catch extras; deletes what it read. */
   async function receiveEvents(count: number, timeoutMs = 10_000): Promise<BusEvent[]> {
@@ -156,4 +130,39 @@ export async function trackerFixture(options: FixtureOptions = {}) {
       if (!options.sandbox) await sandbox.close();
     },
   };
+}
+
+/**
+ * Calls an API handler the way API Gateway would (a JSON content type unless told otherwise), and
+ * answers the status, the headers and the body parsed as JSON.
+ */
+export function apiCaller(api: ReturnType<typeof createApi>) {
+  async function call(
+    method: string,
+    path: string,
+    request: {
+      query?: string;
+      body?: unknown;
+      rawBody?: string | Buffer;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<ApiResponse> {
+    const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+    const response = (await api(
+      httpApiEvent({
+        method,
+        rawPath: path,
+        ...(request.query ? { rawQueryString: request.query } : {}),
+        headers: { 'content-type': 'application/json', ...request.headers },
+        ...(body === undefined ? {} : { body }),
+      }),
+    )) as APIGatewayProxyStructuredResultV2;
+    const headers = (response.headers ?? {}) as Record<string, string>;
+    return {
+      status: response.statusCode ?? 200,
+      headers,
+      body: response.body ? JSON.parse(response.body) : undefined,
+    };
+  }
+  return call;
 }

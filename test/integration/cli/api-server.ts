@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { httpApiEvent } from '#infra/local/http-api-event.ts';
+import { httpApiEventOf, writeApiResult } from '#infra/local/http-api-event.ts';
 
 type Api = (event: APIGatewayProxyEventV2) => Promise<unknown>;
 
@@ -23,19 +23,10 @@ export async function serveApi(api: Api) {
           response.writeHead(403, { 'content-type': 'application/json' }).end('{"message":"Forbidden"}');
           return;
         }
-        const [rawPath = '/', rawQueryString = ''] = (request.url ?? '/').split(/\?(.*)/s);
-        const result = (await api(
-          httpApiEvent({
-            method: request.method ?? 'GET',
-            rawPath,
-            rawQueryString,
-            headers: request.headers as Record<string, string>,
-            body: Buffer.concat(chunks),
-            sourceIp: '127.0.0.1',
-          }),
-        )) as APIGatewayProxyStructuredResultV2;
-        response.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
-        response.end(result.body);
+        writeApiResult(
+          response,
+          (await api(httpApiEventOf(request, Buffer.concat(chunks)))) as APIGatewayProxyStructuredResultV2,
+        );
       })().catch((error: unknown) => {
         response.writeHead(500).end(String(error));
       });

@@ -19,7 +19,8 @@ import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
 import { recheckOptions } from '#test/support/recheck-options.ts';
 import { TcpProxy } from '#test/support/tcp-proxy.ts';
-import { apiCaller, report, scenarioFile, scenarioWorld, sleep } from './scenario.ts';
+import { apiCaller } from '#test/support/tracker-fixture.ts';
+import { report, scenarioFile, scenarioWorld, sleep } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-02T10:00:00Z'));
 const file = scenarioFile(clock);

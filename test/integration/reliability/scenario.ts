@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
-import type { createApi } from '#functions/track-link/app.ts';
-import { httpApiEvent } from '#infra/local/http-api-event.ts';
 import type { ManualClock } from '#infra/sandbox/clock.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import type { CapturedLine } from '#test/support/capture-log.ts';
 import { Ledger, type LedgerReport, type RunRecord, scriptPopulation } from '#test/support/ledger.ts';
 import { type NamedSecret, renderLines, sensitiveFindings } from '#test/support/log-scan.ts';
-import { type ApiResponse, type FixtureOptions, trackerFixture } from '#test/support/tracker-fixture.ts';
+import { type FixtureOptions, trackerFixture } from '#test/support/tracker-fixture.ts';
 
 /** Links per scenario: the issue asks for at least 200. */
 export const POPULATION = 200;
@@ -121,25 +118,6 @@ export function report(scenario: string, ledger: LedgerReport, runs: readonly Ru
         },
   );
   console.log(`[reliability] ${scenario} ${JSON.stringify({ ledger, ...extra, runs: summary })}`);
-}
-
-/** Calls an API built outside the fixture (a tracker on other clients) the way the fixture's `call` does. */
-export function apiCaller(api: ReturnType<typeof createApi>) {
-  return async (method: string, path: string, request: { body?: unknown } = {}): Promise<ApiResponse> => {
-    const response = (await api(
-      httpApiEvent({
-        method,
-        rawPath: path,
-        headers: { 'content-type': 'application/json' },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-      }),
-    )) as APIGatewayProxyStructuredResultV2;
-    return {
-      status: response.statusCode ?? 200,
-      headers: (response.headers ?? {}) as Record<string, string>,
-      body: response.body ? JSON.parse(response.body) : undefined,
-    };
-  };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

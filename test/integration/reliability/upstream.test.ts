@@ -11,7 +11,8 @@ import { keepAliveGet } from '#shared/instantpay/http-get.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
-import { apiCaller, report, scenarioFile, scenarioWorld } from './scenario.ts';
+import { apiCaller } from '#test/support/tracker-fixture.ts';
+import { report, scenarioFile, scenarioWorld } from './scenario.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-03T10:00:00Z'));
 const file = scenarioFile(clock);

@@ -1,5 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { httpApiEvent } from '#infra/local/http-api-event.ts';
+import { httpApiEvent, splitUrl, writeApiResult } from '#infra/local/http-api-event.ts';
 
 describe('httpApiEvent', () => {
   it('builds a payload format 2.0 event with the method upper-cased and the raw path kept', () => {
@@ -154,5 +155,51 @@ describe('httpApiEvent', () => {
     expect(noBody.isBase64Encoded).toBe(false);
     expect(emptyBody).not.toHaveProperty('body');
     expect(emptyBody.isBase64Encoded).toBe(false);
+  });
+});
+
+describe('splitUrl', () => {
+  it('splits at the first ?, keeping the encoding of both parts', () => {
+    expect(splitUrl('/links/a%2Fb?x=1?y=%20')).toEqual({
+      rawPath: '/links/a%2Fb',
+      rawQueryString: 'x=1?y=%20',
+    });
+    expect(splitUrl('/links')).toEqual({ rawPath: '/links', rawQueryString: '' });
+    expect(splitUrl(undefined)).toEqual({ rawPath: '/', rawQueryString: '' });
+  });
+});
+
+describe('writeApiResult', () => {
+  function written(result: Parameters<typeof writeApiResult>[1]) {
+    const out: { status?: number; headers?: Record<string, string>; body?: Buffer } = {};
+    const response = {
+      writeHead(status: number, headers: Record<string, string>) {
+        out.status = status;
+        out.headers = headers;
+        return this;
+      },
+      end(body?: Buffer) {
+        out.body = body;
+      },
+    } as unknown as ServerResponse;
+    writeApiResult(response, result);
+    return out;
+  }
+
+  it('answers the status, headers and body of the result, a base64 body decoded', () => {
+    expect(
+      written({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"a":1}' }),
+    ).toEqual({
+      status: 201,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"a":1}'),
+    });
+    expect(
+      written({ body: Buffer.from([0xff, 0x00]).toString('base64'), isBase64Encoded: true }),
+    ).toMatchObject({
+      status: 200,
+      body: Buffer.from([0xff, 0x00]),
+    });
+    expect(written({ statusCode: 204 })).toEqual({ status: 204, headers: {}, body: undefined });
   });
 });
