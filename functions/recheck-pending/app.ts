@@ -56,6 +56,9 @@ export function createRecheck(
       { name: 'DueBacklog', unit: 'Count', values: [summary.dueBacklog] },
       { name: 'OldestDueAgeSeconds', unit: 'Seconds', values: [summary.oldestDueAgeSeconds] },
       { name: 'Republished', unit: 'Count', values: [summary.republished] },
+      { name: 'OutboxBacklog', unit: 'Count', values: [summary.outboxBacklog] },
+      { name: 'OldestUnpublishedAgeSeconds', unit: 'Seconds', values: [summary.oldestUnpublishedAgeSeconds] },
+      { name: 'OutboxQuarantined', unit: 'Count', values: [summary.outboxQuarantined] },
       { name: 'DetectionDelaySeconds', unit: 'Seconds', values: detectionDelaySeconds },
     ]);
     return summary;

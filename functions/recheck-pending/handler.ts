@@ -12,7 +12,12 @@ const config = loadRuntimeConfig();
 const logger = createLogger('recheck-pending');
 // Its metrics are one EMF line per run, written by the run itself (no Powertools Metrics).
 const metrics = createEmfWriter('recheck-pending', config.stage);
-const recheck = createRecheck(createTracker(config, { log: logger }), loadRecheckConfig(), logger, metrics);
+const recheck = createRecheck(
+  createTracker(config, { log: logger, metrics }),
+  loadRecheckConfig(),
+  logger,
+  metrics,
+);
 
 export const handler = middy<unknown, unknown, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

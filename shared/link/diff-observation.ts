@@ -13,13 +13,19 @@ export type DiffResult =
   | { kind: 'stale' }
   /** Nothing worth an event; the state may still move (amount, upstream stamp, check counters). */
   | { kind: 'unchanged' }
-  | { kind: 'changed'; changes: LinkChange[] };
+  | { kind: 'changed'; changes: LinkChange[] }
+  /**
+   * The stored status is final: nothing more is recorded for the link. `conflict` when InstantPay
+   * now answers another status (a lagging replica, a glitch): never a second final event.
+   */
+  | { kind: 'final'; recorded: string; observed: string; conflict: boolean };
 
 /**
  * Which events an observation (activity already masked) produces against the stored state.
  * The first observation of a link is a status change from `null`. A status change carries the
  * activity entries new since the last recorded one; new entries without a status change are an
  * activity event. At most one event per observation; `sequence` continues the link's own count.
+ * Once a final status is recorded, no observation records anything more.
  */
 export function diffObservation(
   stored: LinkState | null,
@@ -27,6 +33,14 @@ export function diffObservation(
   context: DiffContext,
 ): DiffResult {
   if (stored?.lastObservedAt != null && observed.startedAt < stored.lastObservedAt) return { kind: 'stale' };
+  if (stored?.status != null && isFinal(stored.status)) {
+    return {
+      kind: 'final',
+      recorded: stored.status,
+      observed: observed.status,
+      conflict: observed.status !== stored.status,
+    };
+  }
 
   const previousStatus = stored?.status ?? null;
   const seen = stored?.activity.length ?? 0;

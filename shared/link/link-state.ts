@@ -29,6 +29,31 @@ export interface LinkState {
   reference?: string;
   metadata?: Record<string, string>;
   upstream: UpstreamStamp | null;
+  /** Why the tracker stopped watching a link that is not final; `null` while watched, final or expired. */
+  watchEnded: WatchEnded | null;
+  /** The first non-transient upstream error since the last successful check (bounds how long a failing link is watched). */
+  failingSince: number | null;
+  /** The error of the last check, while checks fail; `null` after a successful one. */
+  lastError: CheckError | null;
+}
+
+/**
+ * `unwatched`: `DELETE /links/{id}`; `upstream-errors`: InstantPay kept failing for this link (an id it
+ * does not know, an answer the tracker cannot use) for the whole give-up period; `expired-unreachable`:
+ * checks still failed past `expiresAt` plus its grace.
+ */
+export type WatchEndReason = 'unwatched' | 'upstream-errors' | 'expired-unreachable';
+
+export interface WatchEnded {
+  reason: WatchEndReason;
+  at: number;
+}
+
+/** A failed check as the link keeps it: the error's class and InstantPay's `statuscode`, never a message. */
+export interface CheckError {
+  error: string;
+  statuscode?: string;
+  at: number;
 }
 
 export interface UpstreamStamp {
@@ -56,5 +81,8 @@ export function newLinkState(linkId: string, now: number): LinkState {
     consecutiveErrors: 0,
     expiresAt: null,
     upstream: null,
+    watchEnded: null,
+    failingSince: null,
+    lastError: null,
   };
 }

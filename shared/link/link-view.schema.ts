@@ -28,6 +28,29 @@ export const LinkViewSchema = z
         timestamp: z.string().nullable(),
       })
       .nullable(),
+    watchEnded: z
+      .object({
+        reason: z
+          .enum(['unwatched', 'upstream-errors', 'expired-unreachable'])
+          .describe(
+            '`unwatched`: `DELETE /links/{linkId}`; `upstream-errors`: InstantPay answered only non-transient errors for this link (an id it does not know, an unusable answer) for 7 days; `expired-unreachable`: checks still failed a day past `expiresAt`',
+          ),
+        at: z.string(),
+      })
+      .optional()
+      .describe(
+        'Present when the tracker stopped watching a link that is not final; any successful check or `POST /links` watches it again',
+      ),
+    lastError: z
+      .object({
+        error: z
+          .string()
+          .describe('The class of the error, e.g. `LinkNotFoundError`, `UpstreamUnavailableError`'),
+        statuscode: z.string().optional().describe("InstantPay's `statuscode`, when it answered one"),
+        at: z.string(),
+      })
+      .optional()
+      .describe('The last scheduled check failed: present until a check succeeds'),
   })
   .meta({ title: 'LinkView' });
 export type LinkView = z.infer<typeof LinkViewSchema>;

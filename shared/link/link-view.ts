@@ -22,5 +22,17 @@ export function toLinkView(state: LinkState): LinkView {
     ...(state.reference === undefined ? {} : { reference: state.reference }),
     ...(state.metadata === undefined ? {} : { metadata: state.metadata }),
     upstream: state.upstream,
+    ...(state.watchEnded === null
+      ? {}
+      : { watchEnded: { reason: state.watchEnded.reason, at: new Date(state.watchEnded.at).toISOString() } }),
+    ...(state.lastError === null
+      ? {}
+      : {
+          lastError: {
+            error: state.lastError.error,
+            ...(state.lastError.statuscode === undefined ? {} : { statuscode: state.lastError.statuscode }),
+            at: new Date(state.lastError.at).toISOString(),
+          },
+        }),
   };
 }

@@ -19,6 +19,10 @@ export interface ScheduleConfig {
   errorBackoffCapMs: number;
   /** After `expiresAt`, one more check this long past it, then watching ends. */
   expiryGraceMs: number;
+  /** A link whose checks failed with only non-transient errors for this long since the first is no longer watched. */
+  giveUpAfterPermanentErrorsMs: number;
+  /** A link whose checks still fail this long past its `expiresAt` is no longer watched. */
+  expiryFailureGraceMs: number;
   /** Compresses the whole schedule (intervals and the points where they change): 1 when deployed, 1/60 locally. */
   scale: number;
 }
@@ -34,6 +38,8 @@ export const DEFAULT_SCHEDULE: ScheduleConfig = {
   jitter: 0.1,
   errorBackoffCapMs: 1 * HOUR,
   expiryGraceMs: 1 * MINUTE,
+  giveUpAfterPermanentErrorsMs: 7 * 24 * HOUR,
+  expiryFailureGraceMs: 24 * HOUR,
   scale: 1,
 };
 

@@ -2,7 +2,7 @@ import type { Clock } from '#shared/clock.ts';
 import { InstantPayError } from '#shared/instantpay/errors.ts';
 import { parseIst } from '#shared/instantpay/ist-time.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
-import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
+import { failedCheckOf, type LinkTracker, type TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { DueLinks } from './due-links.ts';
 import { PublishBuffer } from './publish-buffer.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -35,6 +35,12 @@ export interface RecheckSummary {
   republished: number;
   /** Changes still unpublished after this run's republish attempt. */
   unpublished: number;
+  /** Changes in the outbox when the run ended, the age of the oldest, and the quarantine's size. */
+  outboxBacklog: number;
+  oldestUnpublishedAgeSeconds: number;
+  outboxQuarantined: number;
+  /** Checks where InstantPay disagreed with a final status already recorded (nothing recorded). */
+  finalConflicts: number;
   dueBacklog: number;
   oldestDueAgeSeconds: number;
   /** Per recorded change: observation time minus the newest activity's `activityAt` (IST). */
@@ -65,6 +71,10 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
     claimConflicts: 0,
     republished: 0,
     unpublished: 0,
+    outboxBacklog: 0,
+    oldestUnpublishedAgeSeconds: 0,
+    outboxQuarantined: 0,
+    finalConflicts: 0,
     dueBacklog: 0,
     oldestDueAgeSeconds: 0,
     detectionDelaySeconds: [],
@@ -72,9 +82,15 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
   };
   const outOfTime = () => options.remainingTimeMs() < options.stopBeforeMs;
 
-  const republished = await tracker.republishPending(options.republishLimit ?? 500);
-  summary.republished = republished.republished;
-  summary.unpublished = republished.remaining;
+  try {
+    const republished = await tracker.republishPending(options.republishLimit ?? 500);
+    summary.republished = republished.republished;
+    summary.unpublished = republished.remaining;
+  } catch (error) {
+    // The outbox waits for the next run; the due links need not.
+    summary.otherErrors++;
+    deps.log?.error('could not republish the outbox', { error: errorName(error) });
+  }
 
   const startedAt = clock.now();
   const due = new DueLinks(store, options.shards, startedAt, options.pageSize ?? 100);
@@ -88,7 +104,15 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
         summary.stoppedEarly = true;
         return;
       }
-      const next = await due.next();
+      let next: Awaited<ReturnType<typeof due.next>>;
+      try {
+        next = await due.next();
+      } catch (error) {
+        // The due index could not be read: this worker stops; what is due stays due for the next run.
+        summary.otherErrors++;
+        deps.log?.error('could not read the due links', { error: errorName(error) });
+        return;
+      }
       if (!next) return;
       if (outOfTime()) {
         summary.stoppedEarly = true;
@@ -101,10 +125,7 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
       } catch (error) {
         // One failed write must not end the run: the link stays due for the next one.
         summary.otherErrors++;
-        deps.log?.error('could not claim a due link', {
-          linkId: next.linkId,
-          error: error instanceof Error ? error.name : typeof error,
-        });
+        deps.log?.error('could not claim a due link', { linkId: next.linkId, error: errorName(error) });
         continue;
       }
       if (!claimed) {
@@ -117,6 +138,7 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
         const result = await tracker.check(next.linkId, 'scheduled', claimed, { deferPublishing: true });
         summary.linksChecked++;
         summary.transitionsRecorded += result.changes.length;
+        if (result.finalConflict) summary.finalConflicts++;
         outgoing.add(result.changes);
         for (const change of result.changes) {
           const delay = detectionDelaySeconds(change);
@@ -132,19 +154,21 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
             statuscode: error.statuscode,
             httpStatus: error.httpStatus,
           });
-          await tracker.recordFailure(claimed).catch((failure: unknown) => {
+          await tracker.recordFailure(claimed, failedCheckOf(error)).catch((failure: unknown) => {
             deps.log?.error('could not record the failed check', {
               linkId: next.linkId,
-              error: String(failure),
+              error: errorName(failure),
             });
           });
         } else {
           summary.otherErrors++;
           deps.log?.error('scheduled check failed', {
             linkId: next.linkId,
-            error: error instanceof Error ? error.name : typeof error,
+            error: errorName(error),
             message: error instanceof Error ? error.message : undefined,
           });
+          // Not left claimed until the lease ends: due again shortly (unless another writer moved it).
+          await tracker.releaseClaim(claimed, RETRY_AFTER_FAILURE_MS);
         }
       }
     }
@@ -164,11 +188,31 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
   const left = due.remaining();
   const unreadCounts = await Promise.all(
     left.unread.map(({ shard, startKey }) => store.countDue(shard, startedAt, startKey)),
-  );
+  ).catch((error: unknown) => {
+    deps.log?.error('could not count the due backlog', { error: errorName(error) });
+    return [];
+  });
   summary.dueBacklog = taken.length + left.buffered + unreadCounts.reduce((sum, count) => sum + count, 0);
   const oldest = Math.min(left.oldest ?? Infinity, ...taken);
   summary.oldestDueAgeSeconds = Number.isFinite(oldest) ? Math.max(0, (clock.now() - oldest) / 1000) : 0;
+
+  try {
+    const outbox = await store.outboxStats();
+    summary.outboxBacklog = outbox.backlog;
+    summary.outboxQuarantined = outbox.quarantined;
+    summary.oldestUnpublishedAgeSeconds =
+      outbox.oldestRecordedAt === null ? 0 : Math.max(0, (clock.now() - outbox.oldestRecordedAt) / 1000);
+  } catch (error) {
+    deps.log?.error('could not read the outbox figures', { error: errorName(error) });
+  }
   return summary;
+}
+
+/** A claimed link whose check failed for a reason other than InstantPay is due again after this. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }
 
 /** How stale the merchant's view was: when the tracker saw the change minus when InstantPay logged it. */

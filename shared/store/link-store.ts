@@ -2,6 +2,7 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   TransactionCanceledException,
+  TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -32,6 +33,8 @@ export function sharedDocumentClient(): DynamoDBDocumentClient {
 
 export type ListState = 'watching' | 'final' | 'idle';
 const OUTBOX_PARTITION = 'outbox';
+/** Changes the bus refused for good: kept, out of the outbox's way, for an operator (same index). */
+const QUARANTINE_PARTITION = 'quarantine';
 const LINK_SK = 'LINK';
 
 /** A due link as the due index gives it. */
@@ -47,8 +50,31 @@ export interface StoredChange {
   publishedAt: number | null;
 }
 
-/** The result of a conditional write: done, or somebody else wrote first (here is what they wrote). */
-export type WriteResult = { ok: true; state: LinkState } | { ok: false; current: LinkState | null };
+/**
+ * The result of a conditional write: done, or somebody else wrote first (here is what they wrote).
+ * `contended`: DynamoDB refused the write because another request held the item at that moment (a
+ * transaction conflict, or throttling inside a transaction): worth another try after a short pause.
+ */
+export type WriteResult =
+  | { ok: true; state: LinkState }
+  | { ok: false; current: LinkState | null; contended?: boolean };
+
+/** The outbox's health, for the metrics and the alarm. */
+export interface OutboxStats {
+  /** Changes recorded and not yet on the bus. */
+  backlog: number;
+  /** When the oldest of them was recorded; `null` when there is none. */
+  oldestRecordedAt: number | null;
+  /** Changes the bus refused for good, set aside for an operator. */
+  quarantined: number;
+}
+
+/** Reasons in a cancelled transaction that mean "another request had the item": retry, not fail. */
+const CONTENTION_REASONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
 
 export function linkKey(linkId: string) {
   return { pk: `LINK#${linkId}`, sk: LINK_SK };
@@ -115,6 +141,9 @@ function fromItem(item: Record<string, unknown>): LinkState {
     ...(item.reference === undefined ? {} : { reference: item.reference as string }),
     ...(item.metadata === undefined ? {} : { metadata: item.metadata as Record<string, string> }),
     upstream: get('upstream', null),
+    watchEnded: get('watchEnded', null),
+    failingSince: get<number | null>('failingSince', null),
+    lastError: get('lastError', null),
   };
 }
 
@@ -169,6 +198,9 @@ export class LinkStore {
       'listState = :listState',
     ];
     if (watching) sets.push('nextCheckAt = :next', 'dueShard = :shard');
+    // A successful check clears the error streak; a watched link is watched for no ending reason.
+    const removes = ['failingSince', 'lastError', 'watchEnded'];
+    if (!watching) removes.push('nextCheckAt', 'dueShard');
     const values: Record<string, unknown> = {
       ':status': observed.status,
       ':count': observed.activity.length,
@@ -199,7 +231,7 @@ export class LinkStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: linkKey(observed.linkId),
-          UpdateExpression: `SET ${sets.join(', ')}${watching ? '' : ' REMOVE nextCheckAt, dueShard'}`,
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
@@ -210,8 +242,14 @@ export class LinkStore {
       return { ok: true, state: fromItem(Attributes ?? {}) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { ok: false, current: oldItem(error) };
+      if (error instanceof TransactionConflictException) return this.contended(observed.linkId);
       throw error;
     }
+  }
+
+  /** Another request held the item: what is stored now, for the caller's next try. */
+  private async contended(linkId: string): Promise<WriteResult> {
+    return { ok: false, current: await this.getLink(linkId), contended: true };
   }
 
   /** Writes a state with no change to record, if nobody wrote since `expectedVersion` (`null`: a new link). */
@@ -228,6 +266,7 @@ export class LinkStore {
       return { ok: true, state: next };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { ok: false, current: oldItem(error) };
+      if (error instanceof TransactionConflictException) return this.contended(next.linkId);
       throw error;
     }
   }
@@ -282,7 +321,12 @@ export class LinkStore {
           const first = reasons[0] as { Item?: Record<string, unknown> } | undefined;
           return { ok: false, current: first?.Item ? oldItem(first) : await this.getLink(next.linkId) };
         }
+        // DynamoDB cancels a transaction that races another on the same item: nothing was written.
+        if (reasons.some((reason) => CONTENTION_REASONS.has(reason.Code ?? ''))) {
+          return this.contended(next.linkId);
+        }
       }
+      if (error instanceof TransactionConflictException) return this.contended(next.linkId);
       throw error;
     }
   }
@@ -359,14 +403,19 @@ export class LinkStore {
       );
       return Attributes ? fromItem(Attributes) : null;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
+      // Another run or a check has it (or a transaction holds it right now): not this run's to check.
+      if (error instanceof ConditionalCheckFailedException || error instanceof TransactionConflictException)
+        return null;
       throw error;
     }
   }
 
-  /** Marks changes published: they leave the outbox index. */
-  async markPublished(changes: readonly LinkChange[], at: number): Promise<void> {
-    await Promise.all(
+  /**
+   * Marks changes published: they leave the outbox index. Every mark is tried; answers how many could
+   * not be written (those stay in the outbox and are republished later, with the same ids).
+   */
+  async markPublished(changes: readonly LinkChange[], at: number): Promise<number> {
+    const outcomes = await Promise.allSettled(
       changes.map((change) =>
         this.db
           .send(
@@ -383,6 +432,101 @@ export class LinkStore {
           }),
       ),
     );
+    return outcomes.filter((outcome) => outcome.status === 'rejected').length;
+  }
+
+  /**
+   * Counts one more refused publish of a change still in the outbox, with the bus's error code;
+   * answers how many publishes it has failed so far (0 when it is no longer in the outbox).
+   */
+  async notePublishFailure(change: LinkChange, errorCode: string, at: number): Promise<number> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: changeKey(change.detail.linkId, change.detail.sequence),
+          UpdateExpression:
+            'ADD publishFailures :one SET lastPublishError = :code, lastPublishFailedAt = :at',
+          ConditionExpression: 'outboxPk = :outbox',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':code': errorCode.slice(0, 64),
+            ':at': at,
+            ':outbox': OUTBOX_PARTITION,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.publishFailures ?? 0);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 0;
+      throw error;
+    }
+  }
+
+  /** Moves a change the bus refuses for good out of the outbox, into the quarantine (still listed with its link). */
+  async quarantine(change: LinkChange, at: number): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: changeKey(change.detail.linkId, change.detail.sequence),
+          UpdateExpression: 'SET outboxPk = :quarantine, quarantinedAt = :at',
+          ConditionExpression: 'outboxPk = :outbox',
+          ExpressionAttributeValues: {
+            ':quarantine': QUARANTINE_PARTITION,
+            ':outbox': OUTBOX_PARTITION,
+            ':at': at,
+          },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  /** The outbox's backlog, its oldest change and the quarantine's size, from the sparse outbox index (no scan). */
+  async outboxStats(): Promise<OutboxStats> {
+    const [oldest, backlog, quarantined] = await Promise.all([
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: OUTBOX_INDEX.indexName,
+          KeyConditionExpression: 'outboxPk = :pk',
+          ExpressionAttributeValues: { ':pk': OUTBOX_PARTITION },
+          ScanIndexForward: true,
+          Limit: 1,
+        }),
+      ),
+      this.countOutbox(OUTBOX_PARTITION),
+      this.countOutbox(QUARANTINE_PARTITION),
+    ]);
+    const first = oldest.Items?.[0];
+    return {
+      backlog,
+      oldestRecordedAt: first === undefined ? null : Number(first.outboxAt),
+      quarantined,
+    };
+  }
+
+  private async countOutbox(partition: string): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: OUTBOX_INDEX.indexName,
+          KeyConditionExpression: 'outboxPk = :pk',
+          ExpressionAttributeValues: { ':pk': partition },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
   }
 
   /** Changes recorded but not yet published (recorded at or before `recordedBefore`), oldest first, without a scan. */

@@ -3,6 +3,7 @@ import type { RuntimeConfig } from '#shared/config/runtime-config.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
+import type { EmfWriter } from '#shared/observability/emf.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { LinkTracker, type TrackerLog } from './link-tracker.ts';
 
@@ -15,6 +16,7 @@ export function createTracker(
     clock?: Clock;
     random?: () => number;
     log?: TrackerLog;
+    metrics?: EmfWriter;
   } = {},
 ): LinkTracker {
   const upstream =
@@ -36,5 +38,6 @@ export function createTracker(
     ...(overrides.clock ? { clock: overrides.clock } : {}),
     ...(overrides.random ? { random: overrides.random } : {}),
     ...(overrides.log ? { log: overrides.log } : {}),
+    ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
   });
 }

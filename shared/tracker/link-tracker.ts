@@ -2,13 +2,20 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import type { InstantPayClient, LinkObservation } from '#shared/instantpay/client.ts';
-import { UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
-import { applyFailedCheck, applyObservation, type Scheduler } from '#shared/link/apply-observation.ts';
+import { type InstantPayError, UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
+import {
+  applyFailedCheck,
+  applyObservation,
+  type FailedCheck,
+  type Scheduler,
+} from '#shared/link/apply-observation.ts';
 import { diffObservation } from '#shared/link/diff-observation.ts';
 import type { LinkChange, Trigger } from '#shared/link/link-event.ts';
 import { type LinkState, newLinkState } from '#shared/link/link-state.ts';
+import { isFinal } from '#shared/link/link-status.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
 import { lastChangeAt, nextCheckAt, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
+import type { EmfWriter } from '#shared/observability/emf.ts';
 import type { LinkStore, ListState, StoredChange } from '#shared/store/link-store.ts';
 import * as z from '#shared/zod.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
@@ -32,6 +39,10 @@ export interface TrackerDeps {
   clock?: Clock;
   random?: () => number;
   log?: TrackerLog;
+  /** `UpstreamFinalConflicts`, as they happen (rare: one EMF line each). */
+  metrics?: EmfWriter;
+  /** The pause before another try after DynamoDB refused a write for contention (real time). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface CheckResult {
@@ -42,12 +53,38 @@ export interface CheckResult {
   unpublished: number;
   /** This check's write created the link's item (no other writer got there first). */
   created: boolean;
+  /** InstantPay answered another status for a link already final: nothing was recorded. */
+  finalConflict?: boolean;
+}
+
+/** The fields `POST /links` sets; written whatever happens to the observation that comes with them. */
+export interface Registration {
+  expiresAt?: number;
+  reference?: string;
+  metadata?: Record<string, string>;
 }
 
 /** A change still unpublished this long after it was recorded was left behind by a failure. */
 export const REPUBLISH_AFTER_MS = 30_000;
 
+/** Publishes the bus refused for good (the entry itself is at fault) before a change is quarantined. */
+export const QUARANTINE_AFTER_FAILURES = 3;
+
+/**
+ * Per-entry PutEvents errors that say the entry itself can never be accepted (EventBridge's
+ * non-retryable codes that are about the entry, not about the caller's permissions or account),
+ * and the publisher's own `EntryTooLarge`. A permission or account error is the operator's to fix:
+ * those changes stay in the outbox, and its age alarm says so.
+ */
+const ENTRY_REFUSED_FOR_GOOD = new Set([
+  'EntryTooLarge',
+  'MalformedDetail',
+  'InvalidArgument',
+  'RedactionFailure',
+]);
+
 const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The core of the tracker, shared by the API and the scheduled run: observe a link upstream, record
@@ -59,12 +96,14 @@ export class LinkTracker {
   private readonly random: () => number;
   private readonly log: TrackerLog;
   private readonly schedule: Scheduler;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly deps: TrackerDeps) {
     this.store = deps.store;
     this.clock = deps.clock ?? systemClock;
     this.random = deps.random ?? Math.random;
     this.log = deps.log ?? silent;
+    this.sleep = deps.sleep ?? realSleep;
     this.schedule = (input, now) => nextCheckAt(input, now, this.random, deps.config.schedule);
   }
 
@@ -103,75 +142,139 @@ export class LinkTracker {
       stored = touched.current;
     } else stored = known;
 
-    return this.record(linkId, observed, stored, trigger, now, stored, options.deferPublishing ?? false);
+    return this.record(observed, stored, {
+      trigger,
+      now,
+      deferPublishing: options.deferPublishing ?? false,
+    });
   }
 
-  /** Records a failed check (backoff) on a link whose state is known, unless somebody else wrote first. */
-  async recordFailure(state: LinkState): Promise<LinkState | null> {
-    const result = await this.store.saveState(
-      state.version,
-      applyFailedCheck(state, this.clock.now(), this.schedule),
-    );
-    return result.ok ? result.state : null;
+  /**
+   * Records a failed scheduled check on a link whose state is known (backoff, or the end of watching
+   * for a link that keeps failing), unless somebody else wrote first.
+   */
+  async recordFailure(state: LinkState, failure: FailedCheck): Promise<LinkState | null> {
+    const next = applyFailedCheck(state, this.clock.now(), this.schedule, failure, this.deps.config.schedule);
+    const result = await this.store.saveState(state.version, next);
+    if (!result.ok) return null;
+    if (next.watchEnded && !state.watchEnded) {
+      this.log.warn('stopped watching a link that keeps failing upstream', {
+        linkId: state.linkId,
+        reason: next.watchEnded.reason,
+        error: failure.error,
+        statuscode: failure.statuscode,
+        failingSince: next.failingSince === null ? null : new Date(next.failingSince).toISOString(),
+      });
+    }
+    return result.state;
+  }
+
+  /**
+   * A claimed link whose check could not be recorded (the table refused, for longer than the bounded
+   * retries): due again shortly instead of staying claimed until the lease ends. Best effort.
+   */
+  async releaseClaim(state: LinkState, retryInMs: number): Promise<void> {
+    await this.store
+      .saveState(state.version, {
+        ...state,
+        version: state.version + 1,
+        nextCheckAt: this.clock.now() + retryInMs,
+      })
+      .catch(() => undefined);
   }
 
   /**
    * Registers a link for watching (idempotent) and checks it once. A link InstantPay does not know
    * is not stored; while InstantPay is unavailable the link is stored, watched with backoff, and
-   * the error is rethrown so the caller can say so.
+   * the error is rethrown so the caller can say so. The registration's fields are written whatever
+   * the observation turns out to be (stale, or about a link already final).
    */
-  async register(
-    linkId: string,
-    details: { expiresAt?: number; reference?: string; metadata?: Record<string, string> },
-  ): Promise<CheckResult> {
+  async register(linkId: string, registration: Registration): Promise<CheckResult> {
     const existing = await this.store.getLink(linkId);
-    const base = withRegistration(existing ?? newLinkState(linkId, this.clock.now()), details);
     let observed: LinkObservation;
     try {
       observed = this.masked(await this.deps.upstream.trackLink(linkId));
     } catch (error) {
-      if (error instanceof UpstreamUnavailableError) await this.keepWatching(existing, base);
+      if (error instanceof UpstreamUnavailableError)
+        await this.keepWatching(linkId, registration, existing, error);
       throw error;
     }
     // Created only by the call whose write made the item: of racing registrations, one answers 201.
-    return this.record(linkId, observed, base, 'on-demand', this.clock.now(), existing);
+    return this.record(observed, existing, { trigger: 'on-demand', now: this.clock.now(), registration });
   }
 
-  private async keepWatching(existing: LinkState | null, base: LinkState): Promise<void> {
-    const next = applyFailedCheck(base, this.clock.now(), this.schedule);
-    const saved = await this.store.saveState(existing?.version ?? null, next);
-    if (!saved.ok) this.log.warn('registration raced another writer', { linkId: base.linkId });
-  }
-
-  /** Diff, write, re-read on conflict (bounded), then publish what was recorded. */
-  private async record(
+  /** A registration while InstantPay is unavailable: stored and watched with backoff, never lost. */
+  private async keepWatching(
     linkId: string,
+    registration: Registration,
+    existing: LinkState | null,
+    error: UpstreamUnavailableError,
+  ): Promise<void> {
+    let current = existing;
+    for (let attempt = 1; attempt <= this.maxWriteAttempts; attempt++) {
+      const now = this.clock.now();
+      const base = withRegistration(current ?? newLinkState(linkId, now), registration);
+      const next =
+        current === null
+          ? applyFailedCheck(base, now, this.schedule, failedCheckOf(error), this.deps.config.schedule)
+          : this.registered(base, now);
+      const saved = await this.store.saveState(current?.version ?? null, next);
+      if (saved.ok) return;
+      current = saved.current;
+      if (saved.contended) await this.pause(attempt);
+    }
+    throw new ConcurrentUpdateError(linkId);
+  }
+
+  /**
+   * Diff, write, re-read on conflict (bounded), then publish what was recorded. `persisted` is what
+   * the caller last read of the table (`null`: no item); a registration's fields go on top of
+   * whatever is in the table at each try.
+   */
+  private async record(
     observed: LinkObservation,
-    initial: LinkState | null,
-    trigger: Trigger,
-    now: number,
-    /** What is really in the table when `initial` carries unsaved edits (a registration). */
-    persisted: LinkState | null = initial,
-    /** Leave publishing to the caller (a sweep batches many links' changes into full PutEvents calls). */
-    deferPublishing = false,
+    persisted: LinkState | null,
+    options: {
+      trigger: Trigger;
+      now: number;
+      registration?: Registration;
+      /** Leave publishing to the caller (a sweep batches many links' changes into full PutEvents calls). */
+      deferPublishing?: boolean;
+    },
   ): Promise<CheckResult> {
-    let stored = initial;
-    let persistedAfterConflict: LinkState | null = null;
-    let expectedVersion = persisted === null ? null : persisted.version;
-    const attempts = this.deps.config.maxWriteAttempts ?? 4;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const base = stored ?? newLinkState(linkId, now);
-      const diff = diffObservation(stored, observed, { trigger, stage: this.deps.config.stage });
-      if (diff.kind === 'stale') {
-        this.log.info('stale observation ignored', { linkId, startedAt: observed.startedAt });
-        return { state: base, changes: [], unpublished: 0, created: false };
+    const { linkId } = observed;
+    const { trigger, now, registration } = options;
+    let current = persisted;
+    for (let attempt = 1; attempt <= this.maxWriteAttempts; attempt++) {
+      const wanted = registration
+        ? withRegistration(current ?? newLinkState(linkId, now), registration)
+        : current;
+      const pendingRegistration = registration !== undefined && registrationPending(wanted, current);
+      const diff = diffObservation(wanted, observed, { trigger, stage: this.deps.config.stage });
+      let next: LinkState;
+      let changes: LinkChange[] = [];
+      if (diff.kind === 'stale' || diff.kind === 'final') {
+        const finalConflict = diff.kind === 'final' && diff.conflict;
+        if (finalConflict && attempt === 1)
+          this.noteFinalConflict(linkId, diff.recorded, diff.observed, trigger);
+        if (diff.kind === 'stale')
+          this.log.info('stale observation ignored', { linkId, startedAt: observed.startedAt });
+        // Nothing to record from this observation; only a registration's own fields may remain to write.
+        if (!pendingRegistration || wanted === null) {
+          return { state: current ?? wanted!, changes: [], unpublished: 0, created: false, finalConflict };
+        }
+        next = this.registered(wanted, now);
+      } else {
+        if (diff.kind === 'unchanged' && attempt > 1 && !pendingRegistration && current !== null) {
+          // The writer that beat us recorded this same view (or a newer one): nothing left to record.
+          return { state: current, changes: [], unpublished: 0, created: false };
+        }
+        changes = diff.kind === 'changed' ? diff.changes : [];
+        next = applyObservation(wanted ?? newLinkState(linkId, now), observed, changes, now, this.schedule, {
+          keepUnwatched: trigger === 'scheduled',
+        });
       }
-      if (diff.kind === 'unchanged' && attempt > 1 && !registrationPending(stored, persistedAfterConflict)) {
-        // The writer that beat us recorded this same view (or a newer one): nothing left to record.
-        return { state: persistedAfterConflict ?? base, changes: [], unpublished: 0, created: false };
-      }
-      const changes = diff.kind === 'changed' ? diff.changes : [];
-      const next = applyObservation(base, observed, changes, now, this.schedule);
+      const expectedVersion = current?.version ?? null;
       const written =
         changes.length > 0
           ? await this.store.commitChanges(expectedVersion, next, changes, now)
@@ -190,27 +293,87 @@ export class LinkTracker {
           });
         }
         // Recorded unpublished (the outbox): a deferred or failed publish is never lost.
-        const unpublished = deferPublishing ? changes.length : await this.publish(changes);
+        const unpublished = options.deferPublishing ? changes.length : await this.publish(changes);
         return { state: written.state, changes, unpublished, created };
       }
       // Somebody else wrote first: they may have recorded this very change. Diff against theirs.
-      persistedAfterConflict = written.current;
-      stored = written.current === null ? null : keepRegistration(written.current, initial);
-      expectedVersion = written.current?.version ?? null;
+      current = written.current;
+      if (written.contended) await this.pause(attempt);
     }
     throw new ConcurrentUpdateError(linkId);
   }
 
-  /** Publishes, marks what went out, and leaves the rest in the outbox. Returns how many were left. */
+  private get maxWriteAttempts(): number {
+    return this.deps.config.maxWriteAttempts ?? 5;
+  }
+
+  /** Full jitter over 25, 50, 100, ... ms: racing writers spread out instead of colliding again. */
+  private async pause(attempt: number): Promise<void> {
+    await this.sleep(Math.round(this.random() * 25 * 2 ** (attempt - 1)));
+  }
+
+  /** A registration written on its own: watched again (due now) unless final, never past its expiry. */
+  private registered(state: LinkState, now: number): LinkState {
+    const final = state.status !== null && isFinal(state.status);
+    const { expiryGraceMs, scale } = this.deps.config.schedule;
+    let nextCheckAt = final ? null : (state.nextCheckAt ?? now);
+    if (nextCheckAt !== null && state.expiresAt !== null)
+      nextCheckAt = Math.min(nextCheckAt, Math.max(now, state.expiresAt + expiryGraceMs * scale));
+    return { ...state, version: state.version + 1, nextCheckAt, watchEnded: final ? state.watchEnded : null };
+  }
+
+  private noteFinalConflict(linkId: string, recorded: string, observed: string, trigger: Trigger): void {
+    this.log.warn('InstantPay answered another status for a final link: kept the final one', {
+      linkId,
+      recordedStatus: recorded,
+      observedStatus: observed,
+      trigger,
+    });
+    this.deps.metrics?.publish([{ name: 'UpstreamFinalConflicts', unit: 'Count', values: [1] }]);
+  }
+
+  /**
+   * Publishes, marks what went out, and leaves the rest in the outbox. Returns how many were left.
+   * A change the bus refuses for good (the entry itself is at fault) is quarantined after a few
+   * tries, so it never holds the outbox up; the others wait in the outbox for the next run.
+   */
   async publish(changes: readonly LinkChange[]): Promise<number> {
     const { published, failed } = await this.deps.publisher.publish(changes);
-    if (published.length > 0) await this.store.markPublished(published, this.clock.now());
+    const now = this.clock.now();
+    if (published.length > 0) {
+      const unmarked = await this.store.markPublished(published, now).catch(() => published.length);
+      if (unmarked > 0) {
+        this.log.warn('published changes not marked published: they will go out again with the same ids', {
+          count: unmarked,
+        });
+      }
+    }
     for (const failure of failed) {
+      const { linkId, eventId, sequence } = failure.change.detail;
       this.log.warn('change left unpublished for the next run', {
-        linkId: failure.change.detail.linkId,
-        eventId: failure.change.detail.eventId,
+        linkId,
+        eventId,
         errorCode: failure.errorCode,
       });
+      if (!ENTRY_REFUSED_FOR_GOOD.has(failure.errorCode)) continue;
+      try {
+        const failures = await this.store.notePublishFailure(failure.change, failure.errorCode, now);
+        if (failures < QUARANTINE_AFTER_FAILURES) continue;
+        await this.store.quarantine(failure.change, now);
+        this.log.error('change quarantined: the bus refuses it for good; the rest of the outbox goes on', {
+          linkId,
+          eventId,
+          sequence,
+          errorCode: failure.errorCode,
+          failures,
+        });
+      } catch (error) {
+        this.log.warn('could not count a refused publish; the change stays in the outbox', {
+          linkId,
+          eventId,
+          error: error instanceof Error ? error.name : typeof error,
+        });
+      }
     }
     return failed.length;
   }
@@ -252,7 +415,7 @@ export class LinkTracker {
 
   /** Stops watching a link; its history stays. */
   async unwatch(linkId: string): Promise<void> {
-    for (let attempt = 1; attempt <= (this.deps.config.maxWriteAttempts ?? 4); attempt++) {
+    for (let attempt = 1; attempt <= this.maxWriteAttempts; attempt++) {
       const stored = await this.store.getLink(linkId);
       if (!stored) throw new LinkNotTrackedError(linkId);
       if (stored.nextCheckAt === null) return;
@@ -260,8 +423,10 @@ export class LinkTracker {
         ...stored,
         version: stored.version + 1,
         nextCheckAt: null,
+        watchEnded: { reason: 'unwatched', at: this.clock.now() },
       });
       if (saved.ok) return;
+      if (saved.contended) await this.pause(attempt);
     }
     throw new ConcurrentUpdateError(linkId);
   }
@@ -286,10 +451,7 @@ export class LinkTracker {
   }
 }
 
-function withRegistration(
-  state: LinkState,
-  details: { expiresAt?: number; reference?: string; metadata?: Record<string, string> },
-): LinkState {
+function withRegistration(state: LinkState, details: Registration): LinkState {
   return {
     ...state,
     ...(details.expiresAt === undefined ? {} : { expiresAt: details.expiresAt }),
@@ -308,14 +470,13 @@ function registrationPending(wanted: LinkState | null, persisted: LinkState | nu
   );
 }
 
-/** After a conflict, a registration's own fields still apply on top of what the other writer stored. */
-function keepRegistration(current: LinkState, initial: LinkState | null): LinkState {
-  if (initial === null) return current;
-  return withRegistration(current, {
-    ...(initial.expiresAt === null ? {} : { expiresAt: initial.expiresAt }),
-    ...(initial.reference === undefined ? {} : { reference: initial.reference }),
-    ...(initial.metadata === undefined ? {} : { metadata: initial.metadata }),
-  });
+/** How a failed check counts for the link's give-up clock: only errors about the link itself are permanent. */
+export function failedCheckOf(error: InstantPayError): FailedCheck {
+  return {
+    error: error.name,
+    ...(error.statuscode === undefined ? {} : { statuscode: error.statuscode }),
+    permanent: error.kind === 'link-not-found' || error.kind === 'rejected' || error.kind === 'protocol',
+  };
 }
 
 const CursorSchema = z.object({

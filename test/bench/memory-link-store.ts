@@ -7,6 +7,7 @@ import {
   dueShardOf,
   LinkStore,
   linkKey,
+  type OutboxStats,
   type StoredChange,
   type WriteResult,
 } from '#shared/store/link-store.ts';
@@ -158,7 +159,7 @@ export class MemoryLinkStore extends LinkStore {
     return structuredClone(next);
   }
 
-  override async markPublished(changes: readonly LinkChange[], at: number): Promise<void> {
+  override async markPublished(changes: readonly LinkChange[], at: number): Promise<number> {
     this.count('markPublished');
     for (const change of changes) {
       const record = this.changes.get(changeId(change));
@@ -167,6 +168,18 @@ export class MemoryLinkStore extends LinkStore {
         record.outboxAt = null;
       }
     }
+    return 0;
+  }
+
+  override async outboxStats(): Promise<OutboxStats> {
+    this.count('outboxStats');
+    const waiting = [...this.changes.values()].filter((record) => record.outboxAt !== null);
+    const oldest = Math.min(...waiting.map((record) => record.outboxAt ?? Infinity));
+    return {
+      backlog: waiting.length,
+      oldestRecordedAt: Number.isFinite(oldest) ? oldest : null,
+      quarantined: 0,
+    };
   }
 
   override async listUnpublished(limit: number): Promise<LinkChange[]> {

@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { applyFailedCheck, applyObservation, type Scheduler } from '#shared/link/apply-observation.ts';
+import {
+  applyFailedCheck,
+  applyObservation,
+  type FailedCheck,
+  type GiveUpConfig,
+  type Scheduler,
+} from '#shared/link/apply-observation.ts';
 import { diffObservation } from '#shared/link/diff-observation.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
 import { newLinkState } from '#shared/link/link-state.ts';
@@ -18,6 +24,11 @@ function changesFor(stored: Parameters<typeof diffObservation>[0], observed: Ret
 }
 
 const fakeChange = {} as LinkChange;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const GIVE_UP: GiveUpConfig = { giveUpAfterPermanentErrorsMs: 7 * DAY, expiryFailureGraceMs: DAY, scale: 1 };
+const TIMEOUT: FailedCheck = { error: 'UpstreamUnavailableError', permanent: false };
+const UNKNOWN_LINK: FailedCheck = { error: 'LinkNotFoundError', statuscode: 'ITI', permanent: true };
 
 describe('applyObservation', () => {
   it('counts the check, the write and the recorded changes', () => {
@@ -184,7 +195,7 @@ describe('applyFailedCheck', () => {
   it('counts the check and the write and one more consecutive error', () => {
     const stored = storedState({ checks: 4, version: 6, consecutiveErrors: 1 });
 
-    const next = applyFailedCheck(stored, NOW, schedule);
+    const next = applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP);
 
     expect(next.checks).toBe(5);
     expect(next.version).toBe(7);
@@ -195,7 +206,7 @@ describe('applyFailedCheck', () => {
   it('changes neither the status nor what was observed', () => {
     const stored = storedState({ status: 'PROCESSING', sequence: 3, activity: SAMPLE_ACTIVITY.slice(0, 3) });
 
-    const next = applyFailedCheck(stored, NOW, schedule);
+    const next = applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP);
 
     expect(next.status).toBe('PROCESSING');
     expect(next.amount).toBe(stored.amount);
@@ -210,7 +221,7 @@ describe('applyFailedCheck', () => {
   it('backs off the next check with the error count', () => {
     const stored = storedState({ status: 'PROCESSING', consecutiveErrors: 2 });
 
-    const next = applyFailedCheck(stored, NOW, schedule);
+    const next = applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP);
 
     expect(next.nextCheckAt).toBe(NOW + 4 * MINUTE);
   });
@@ -219,7 +230,7 @@ describe('applyFailedCheck', () => {
     const scheduler = vi.fn<Scheduler>(() => null);
     const stored = storedState({ consecutiveErrors: 0, lastChangedAt: T0 - 7, expiresAt: T0 + MINUTE });
 
-    applyFailedCheck(stored, NOW, scheduler);
+    applyFailedCheck(stored, NOW, scheduler, TIMEOUT, GIVE_UP);
 
     expect(scheduler).toHaveBeenCalledWith(
       { status: 'ISSUED', lastChangeAt: T0 - 7, consecutiveErrors: 1, expiresAt: T0 + MINUTE },
@@ -230,7 +241,7 @@ describe('applyFailedCheck', () => {
   it('keeps backing off a never observed link', () => {
     const stored = newLinkState(LINK_ID, T0);
 
-    const next = applyFailedCheck(stored, NOW, schedule);
+    const next = applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP);
 
     expect(next.status).toBeNull();
     expect(next.firstSeenAt).toBeNull();
@@ -240,6 +251,107 @@ describe('applyFailedCheck', () => {
   it('leaves a final link unwatched', () => {
     const stored = storedState({ status: 'CLAIMED', activity: SAMPLE_ACTIVITY, nextCheckAt: null });
 
-    expect(applyFailedCheck(stored, NOW, schedule).nextCheckAt).toBeNull();
+    expect(applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP).nextCheckAt).toBeNull();
+  });
+});
+
+describe('applyFailedCheck: a link is not watched forever', () => {
+  it('remembers the first non-transient error and the last error, never a message', () => {
+    const stored = storedState({ nextCheckAt: NOW });
+
+    const next = applyFailedCheck(stored, NOW, schedule, UNKNOWN_LINK, GIVE_UP);
+
+    expect(next.failingSince).toBe(NOW);
+    expect(next.lastError).toEqual({ error: 'LinkNotFoundError', statuscode: 'ITI', at: NOW });
+    expect(next.nextCheckAt).not.toBeNull();
+    expect(next.watchEnded).toBeNull();
+  });
+
+  it('keeps the start of the streak through later errors, transient ones included', () => {
+    const stored = storedState({ failingSince: NOW - DAY, consecutiveErrors: 5 });
+
+    expect(applyFailedCheck(stored, NOW, schedule, UNKNOWN_LINK, GIVE_UP).failingSince).toBe(NOW - DAY);
+    expect(applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP).failingSince).toBe(NOW - DAY);
+  });
+
+  it('stops watching after the give-up period of non-transient errors, and says why', () => {
+    const stored = storedState({ failingSince: NOW - 7 * DAY, consecutiveErrors: 200 });
+
+    const next = applyFailedCheck(stored, NOW, schedule, UNKNOWN_LINK, GIVE_UP);
+
+    expect(next.nextCheckAt).toBeNull();
+    expect(next.watchEnded).toEqual({ reason: 'upstream-errors', at: NOW });
+    expect(next.status).toBe('ISSUED');
+  });
+
+  it('keeps watching one millisecond before the give-up period ends', () => {
+    const stored = storedState({ failingSince: NOW - 7 * DAY + 1, consecutiveErrors: 200 });
+
+    expect(applyFailedCheck(stored, NOW, schedule, UNKNOWN_LINK, GIVE_UP).watchEnded).toBeNull();
+  });
+
+  it('keeps watching through an outage however long (transient errors never end watching)', () => {
+    const stored = storedState({ failingSince: null, consecutiveErrors: 10_000 });
+
+    const next = applyFailedCheck(stored, NOW + 30 * DAY, schedule, TIMEOUT, GIVE_UP);
+
+    expect(next.watchEnded).toBeNull();
+    expect(next.nextCheckAt).not.toBeNull();
+  });
+
+  it('does not end watching on a transient error even past the period; the next non-transient one does', () => {
+    const stored = storedState({ failingSince: NOW - 8 * DAY, consecutiveErrors: 50 });
+
+    expect(applyFailedCheck(stored, NOW, schedule, TIMEOUT, GIVE_UP).watchEnded).toBeNull();
+    expect(applyFailedCheck(stored, NOW, schedule, UNKNOWN_LINK, GIVE_UP).watchEnded?.reason).toBe(
+      'upstream-errors',
+    );
+  });
+
+  it('retries a failing check past expiresAt within the grace, then stops watching', () => {
+    const expiresAt = NOW - HOUR;
+    const within = applyFailedCheck(storedState({ expiresAt }), NOW, schedule, TIMEOUT, GIVE_UP);
+    expect(within.nextCheckAt).not.toBeNull();
+
+    const past = applyFailedCheck(storedState({ expiresAt }), expiresAt + DAY, schedule, TIMEOUT, GIVE_UP);
+    expect(past.nextCheckAt).toBeNull();
+    expect(past.watchEnded).toEqual({ reason: 'expired-unreachable', at: expiresAt + DAY });
+  });
+
+  it('compresses the give-up period with the schedule', () => {
+    const stored = storedState({ failingSince: NOW - (7 * DAY) / 60 });
+
+    const next = applyFailedCheck(stored, NOW, schedule, UNKNOWN_LINK, { ...GIVE_UP, scale: 1 / 60 });
+
+    expect(next.watchEnded?.reason).toBe('upstream-errors');
+  });
+});
+
+describe('applyObservation: watching', () => {
+  it('a successful check clears the error streak and watches the link again', () => {
+    const stored = storedState({
+      failingSince: NOW - DAY,
+      lastError: { error: 'LinkNotFoundError', at: NOW - MINUTE },
+      watchEnded: { reason: 'upstream-errors', at: NOW - MINUTE },
+      nextCheckAt: null,
+    });
+
+    const next = applyObservation(stored, observation(), [], NOW, schedule);
+
+    expect(next).toMatchObject({ failingSince: null, lastError: null, watchEnded: null });
+    expect(next.nextCheckAt).not.toBeNull();
+  });
+
+  it('a scheduled check that finds the link unwatched leaves it unwatched, with its reason', () => {
+    const stored = storedState({ watchEnded: { reason: 'unwatched', at: NOW - 5 }, nextCheckAt: null });
+    const observed = observation({ status: 'PROCESSING' });
+
+    const next = applyObservation(stored, observed, changesFor(stored, observed), NOW, schedule, {
+      keepUnwatched: true,
+    });
+
+    expect(next.status).toBe('PROCESSING');
+    expect(next.nextCheckAt).toBeNull();
+    expect(next.watchEnded).toEqual({ reason: 'unwatched', at: NOW - 5 });
   });
 });

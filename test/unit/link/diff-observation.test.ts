@@ -179,6 +179,59 @@ describe('diffObservation', () => {
   });
 });
 
+describe('diffObservation: a final status is final', () => {
+  const FINAL = ['CLAIMED', 'CANCELLED', 'EXPIRED'];
+  const anyStatus = fc.oneof(
+    fc.constantFrom('ISSUED', 'PROCESSING', 'CLAIMED', 'CANCELLED', 'EXPIRED'),
+    fc.stringMatching(/^[A-Z_]{1,12}$/),
+  );
+
+  it.each(FINAL)(
+    'records nothing when InstantPay answers ISSUED after %s, and calls it a conflict',
+    (status) => {
+      const stored = storedState({ status, activity: SAMPLE_ACTIVITY, sequence: 3 });
+
+      const result = diffObservation(stored, observation({ status: 'ISSUED' }), CONTEXT);
+
+      expect(result).toEqual({ kind: 'final', recorded: status, observed: 'ISSUED', conflict: true });
+    },
+  );
+
+  it('records no activity event for entries that arrive after the final status', () => {
+    const stored = storedState({ status: 'CLAIMED', activity: SAMPLE_ACTIVITY.slice(0, 3) });
+
+    const result = diffObservation(
+      stored,
+      observation({ status: 'CLAIMED', activity: SAMPLE_ACTIVITY }),
+      CONTEXT,
+    );
+
+    expect(result).toEqual({ kind: 'final', recorded: 'CLAIMED', observed: 'CLAIMED', conflict: false });
+  });
+
+  it('never produces a change for a link stored with a final status, whatever InstantPay answers', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...FINAL), anyStatus, fc.nat({ max: 4 }), (status, answered, extra) => {
+        const stored = storedState({ status, activity: SAMPLE_ACTIVITY.slice(0, 2) });
+        const observed = observation({ status: answered, activity: SAMPLE_ACTIVITY.slice(0, 2 + extra) });
+
+        const result = diffObservation(stored, observed, CONTEXT);
+
+        expect(result.kind).toBe('final');
+        expect(result).toMatchObject({ conflict: answered !== status });
+      }),
+    );
+  });
+
+  it('still ignores a stale observation of a final link as stale', () => {
+    const stored = storedState({ status: 'CLAIMED', lastObservedAt: T0 + 1_000 });
+
+    expect(diffObservation(stored, observation({ status: 'ISSUED', startedAt: T0 }), CONTEXT)).toEqual({
+      kind: 'stale',
+    });
+  });
+});
+
 describe('eventIdFor', () => {
   it('gives the same id for the same link and sequence', () => {
     fc.assert(
