@@ -115,7 +115,11 @@ async function setup(
     }),
     clock: systemClock,
     random: () => 0,
+    // The schedule compressed 10 000 times: its first waits become a second each.
+    backoffScale: 1 / 10_000,
     timeoutMs: 500,
+    // Receivers on loopback, as in the local stage.
+    allowLoopback: true,
   });
   const publisher = new EventPublisher({ eventBusName: bus });
   /** Runs the delivery on every subscriber queue until `done` or the time is up. */
