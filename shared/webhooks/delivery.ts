@@ -129,7 +129,8 @@ async function checkedTarget(
 /** The connection's lookup: answers with the addresses already checked, never asks the resolver again. */
 function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
-    const usable = addresses.filter((entry) => !options.family || entry.family === options.family);
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const usable = addresses.filter((entry) => !family || entry.family === family);
     const chosen = usable.length > 0 ? usable : addresses;
     if (options.all) callback(null, chosen);
     else callback(null, chosen[0]!.address, chosen[0]!.family);
