@@ -58,7 +58,9 @@ export function subscriberUrlProblems(url: string, options: { allowLoopback: boo
   if (parsed.username || parsed.password) problems.push('must not carry credentials');
   if (loopback && !options.allowLoopback) problems.push('must not point at a loopback address');
   else if (kind === 'special')
-    problems.push('must not point at a private, link-local, metadata or other non-public address');
+    problems.push(
+      'must not point at a private, link-local or metadata address, nor any other non-public one',
+    );
   return problems;
 }
 
