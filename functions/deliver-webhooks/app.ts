@@ -5,9 +5,15 @@ import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
 import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
-import { backoffSeconds, decide, postWebhook } from '#shared/webhooks/delivery.ts';
+import {
+  type DeliveryNetwork,
+  decide,
+  postWebhook,
+  type RetryPolicy,
+  retryDelaySeconds,
+} from '#shared/webhooks/delivery.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
-import { subscriberOfQueueArn } from '#shared/webhooks/routing.ts';
+import { RETRY_WINDOW_MS, subscriberOfQueueArn } from '#shared/webhooks/routing.ts';
 import type { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookBody } from '#shared/webhooks/webhook-body.ts';
 import { activeSecrets, type WebhookSecret } from '#shared/webhooks/webhook-secret.ts';
@@ -33,8 +39,13 @@ export interface DelivererDeps {
   metrics: EmfWriter;
   clock: Clock;
   random?: () => number;
-  fetch?: typeof fetch;
+  /** Compresses the backoff for tests (see `RetryPolicy`); 1 in every stage. */
+  backoffScale?: number;
   timeoutMs?: number;
+  /** Receivers on loopback: the local stage only (`loopbackAllowedIn`). Default: refused. */
+  allowLoopback?: boolean;
+  resolve?: DeliveryNetwork['resolve'];
+  agents?: DeliveryNetwork['agents'];
 }
 
 /**
@@ -45,6 +56,10 @@ export interface DelivererDeps {
  */
 export function createDeliverer(deps: DelivererDeps) {
   const byName = new Map(deps.targets.map((target) => [target.name, target]));
+  const policy: RetryPolicy = {
+    ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.backoffScale === undefined ? {} : { scale: deps.backoffScale }),
+  };
 
   /**
    * Disabled (a 410 Gone) until an operator's redrive enables it again. The cached state is enough to
@@ -92,14 +107,17 @@ export function createDeliverer(deps: DelivererDeps) {
       body,
       secrets,
       timestampSeconds: Math.floor(now / 1000),
+      allowLoopback: deps.allowLoopback ?? false,
       ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }),
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      ...(deps.resolve ? { resolve: deps.resolve } : {}),
+      ...(deps.agents ? { agents: deps.agents } : {}),
     });
-    const decision = decide(result, attempt, firstSentAt, deps.clock.now(), deps.random);
+    const decision = decide(result, attempt, firstSentAt, deps.clock.now(), policy);
     const logged = {
       ...context,
       status: result.status ?? null,
       error: result.error,
+      ...(result.refusal ? { refusal: result.refusal } : {}),
       latencyMs: Math.round(result.latencyMs),
     };
     // One EMF line per delivery, both metrics per subscriber (the dashboard graphs them so).
@@ -138,7 +156,7 @@ export function createDeliverer(deps: DelivererDeps) {
           reason: decision.reason,
         });
         return true;
-      case 'retry':
+      case 'retry': {
         await deps.sqs.send(
           new ChangeMessageVisibilityCommand({
             QueueUrl: queueUrlOf(record.eventSourceARN, target),
@@ -146,32 +164,59 @@ export function createDeliverer(deps: DelivererDeps) {
             VisibilityTimeout: decision.delaySeconds,
           }),
         );
-        deps.log.warn('webhook failed; will retry', {
-          ...logged,
-          reason: decision.reason,
-          retryInSeconds: decision.delaySeconds,
-        });
+        const retrying = { ...logged, reason: decision.reason, retryInSeconds: decision.delaySeconds };
+        // A refused address is a configuration an operator must fix, not a subscriber having a bad day.
+        if (result.error === 'refused-address')
+          deps.log.error('WEBHOOK NOT SENT: the subscriber URL is refused; will retry', retrying);
+        else deps.log.warn('webhook failed; will retry', retrying);
         return false;
+      }
     }
   }
 
-  /** After an unexpected failure (a secret or the table unreachable), back off as for a failed delivery, not the queue's long default. */
-  async function retryLater(record: SQSRecord): Promise<void> {
+  /**
+   * After an unexpected failure (a secret or the table unreachable): past the retry window the
+   * message goes to the dead-letter queue as a failed delivery would; before it, back off on the
+   * delivery schedule. Returns whether the message is done with.
+   */
+  async function retryLater(record: SQSRecord): Promise<boolean> {
     const name = subscriberOfQueueArn(deps.stage, record.eventSourceARN);
     const target = name === undefined ? undefined : byName.get(name);
-    if (!target) return;
+    if (!target) return false;
     const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const firstSentAt = Number(record.attributes.SentTimestamp) || deps.clock.now();
+    const now = deps.clock.now();
+    if (now - firstSentAt >= RETRY_WINDOW_MS) {
+      const moved = await toDeadLetters(
+        target,
+        record,
+        'retried for 24 hours; last: unexpected failure',
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (moved) {
+        deps.log.error('webhook gave up after the retry window: moved to the dead-letter queue', {
+          subscriber: target.name,
+          messageId: record.messageId,
+          attempt,
+          reason: 'unexpected failure',
+        });
+        return true;
+      }
+    }
     await deps.sqs
       .send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: queueUrlOf(record.eventSourceARN, target),
           ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: backoffSeconds(attempt, deps.random),
+          VisibilityTimeout: retryDelaySeconds(attempt, now - firstSentAt, policy),
         }),
       )
       .catch(() => {
         // The queue's own visibility timeout brings the message back anyway.
       });
+    return false;
   }
 
   async function toDeadLetters(target: DeliveryTarget, record: SQSRecord, reason: string): Promise<void> {
@@ -199,8 +244,7 @@ export function createDeliverer(deps: DelivererDeps) {
             error: error instanceof Error ? error.name : typeof error,
             message: error instanceof Error ? error.message : undefined,
           });
-          await retryLater(record);
-          return { record, ok: false };
+          return { record, ok: await retryLater(record) };
         }
       }),
     );

@@ -7,6 +7,7 @@ import { systemClock } from '#shared/clock.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
+import { loopbackAllowedIn } from '#shared/webhooks/subscriber.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import { createDeliverer } from './app.ts';
@@ -31,6 +32,7 @@ const deliver = createDeliverer({
   log: logger,
   metrics,
   clock: systemClock,
+  allowLoopback: loopbackAllowedIn(config.stage),
 });
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()

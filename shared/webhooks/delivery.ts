@@ -1,42 +1,82 @@
-import { parseRetryAfter } from '#shared/instantpay/client.ts';
+import type { LookupAddress } from 'node:dns';
+import { lookup } from 'node:dns/promises';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import {
   DELIVERY_TIMEOUT_MS,
   MAX_VISIBILITY_SECONDS,
   RETRY_BASE_DELAYS_SECONDS,
   RETRY_WINDOW_MS,
+  retryFloorSeconds,
+  WEBHOOK_QUEUE,
 } from './routing.ts';
 import { signatureHeader } from './signing.ts';
+import { subscriberHost, subscriberUrlProblems } from './subscriber.ts';
+import { addressAllowed } from './subscriber-address.ts';
 
 export const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
+
+/** How much of an answer's body is read: a delivery needs only the status and `Retry-After`. */
+export const MAX_ANSWER_BYTES = 4096;
+
+/** Why an attempt has no HTTP status (the names of the Release 2 contract). */
+export type AttemptError = 'timeout' | 'connection' | 'refused-address';
 
 export interface AttemptResult {
   /** The HTTP status, when the subscriber answered. */
   status?: number;
   retryAfter?: string | null;
   /** Why there was no answer. */
-  error?: 'timeout' | 'network';
+  error?: AttemptError;
+  /** Why the address was refused, never naming the address it resolved to. */
+  refusal?: string;
+  /** Bytes of the answer's body read before it ended or the connection was dropped. */
+  bodyBytesRead?: number;
   latencyMs: number;
 }
 
+/** Every address a name resolves to, as the system resolver gives them (`dns.lookup`). */
+export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
+
+export const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
+
+export interface DeliveryNetwork {
+  /** Loopback receivers are allowed (the local stage, tests); nothing else that is not public ever is. */
+  allowLoopback?: boolean;
+  resolve?: ResolveHost;
+  /** The connection pools (Node's global agents by default). */
+  agents?: { http?: http.Agent; https?: https.Agent };
+}
+
 /**
- * One signed POST to a subscriber: the Standard Webhooks headers, a 15 s timeout, redirects not
- * followed (a 3xx is an answer like any other). The body is read and dropped so the connection is
- * reused.
+ * One signed POST to a subscriber: the Standard Webhooks headers, a 15 s timeout for everything
+ * (the lookup included), redirects not followed (a 3xx is an answer like any other). The host is
+ * resolved once and the attempt refused if any of its addresses is not public; the connection goes
+ * to those checked addresses (no second lookup), with the URL's name as `Host` and TLS server name.
+ * At most {@link MAX_ANSWER_BYTES} of the answer are read, then the connection is dropped.
  */
-export async function postWebhook(request: {
-  url: string;
-  id: string;
-  body: string;
-  secrets: readonly string[];
-  timestampSeconds: number;
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-}): Promise<AttemptResult> {
+export async function postWebhook(
+  request: {
+    url: string;
+    id: string;
+    body: string;
+    secrets: readonly string[];
+    timestampSeconds: number;
+    timeoutMs?: number;
+  } & DeliveryNetwork,
+): Promise<AttemptResult> {
   const started = performance.now();
+  const latencyMs = () => performance.now() - started;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), request.timeoutMs ?? DELIVERY_TIMEOUT_MS);
   try {
-    const response = await (request.fetch ?? fetch)(request.url, {
-      method: 'POST',
-      headers: {
+    const target = await checkedTarget(request, deadline.signal);
+    if ('refusal' in target)
+      return { error: 'refused-address', refusal: target.refusal, latencyMs: latencyMs() };
+    const answer = await send(
+      target,
+      {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
         'webhook-id': request.id,
@@ -48,23 +88,122 @@ export async function postWebhook(request: {
           request.secrets,
         ),
       },
-      body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(request.timeoutMs ?? DELIVERY_TIMEOUT_MS),
-    });
-    await response.arrayBuffer().catch(() => undefined);
-    return {
-      status: response.status,
-      retryAfter: response.headers.get('retry-after'),
-      latencyMs: performance.now() - started,
-    };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : '';
-    return {
-      error: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network',
-      latencyMs: performance.now() - started,
-    };
+      request.body,
+      request.agents ?? {},
+      deadline.signal,
+    );
+    return { ...answer, latencyMs: latencyMs() };
+  } catch {
+    return { error: deadline.signal.aborted ? 'timeout' : 'connection', latencyMs: latencyMs() };
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+interface Target {
+  url: URL;
+  /** Where to connect: every address the host resolved to, each checked. */
+  addresses: LookupAddress[];
+}
+
+async function checkedTarget(
+  request: { url: string } & DeliveryNetwork,
+  signal: AbortSignal,
+): Promise<Target | { refusal: string }> {
+  const allowLoopback = request.allowLoopback ?? false;
+  const problems = subscriberUrlProblems(request.url, { allowLoopback });
+  if (problems.length > 0) return { refusal: `the subscriber URL ${problems.join(', ')}` };
+  const url = new URL(request.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const family = isIP(host);
+  const addresses =
+    family === 0
+      ? await abortable((request.resolve ?? resolveHost)(host), signal)
+      : [{ address: host, family }];
+  if (addresses.length === 0) throw new Error(`${subscriberHost(url)} resolves to no address`);
+  if (!addresses.every((entry) => addressAllowed(entry.address, { allowLoopback })))
+    return { refusal: 'the subscriber URL resolves to a non-public address' };
+  return { url, addresses };
+}
+
+/** The connection's lookup: answers with the addresses already checked, never asks the resolver again. */
+function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const usable = addresses.filter((entry) => !family || entry.family === family);
+    const chosen = usable.length > 0 ? usable : addresses;
+    if (options.all) callback(null, chosen);
+    else callback(null, chosen[0]!.address, chosen[0]!.family);
+  };
+}
+
+function send(
+  target: Target,
+  headers: Record<string, string>,
+  body: string,
+  agents: NonNullable<DeliveryNetwork['agents']>,
+  signal: AbortSignal,
+): Promise<Omit<AttemptResult, 'latencyMs'>> {
+  const { url } = target;
+  const secure = url.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    let response: IncomingMessage | undefined;
+    let bytes = 0;
+    // The status and headers are the answer: a body cut short (dropped, timed out) does not change it.
+    const answered = () => {
+      if (!response) return;
+      resolve({
+        status: response.statusCode ?? 0,
+        retryAfter: headerValue(response.headers['retry-after']),
+        bodyBytesRead: bytes,
+      });
+    };
+    const options: https.RequestOptions = {
+      method: 'POST',
+      protocol: url.protocol,
+      // The name, so that Node sends it as Host and as the TLS server name and checks the certificate against it.
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      lookup: pinnedLookup(target.addresses),
+      signal,
+    };
+    const agent = secure ? agents.https : agents.http;
+    if (agent) options.agent = agent;
+    const outgoing = (secure ? https : http).request(options, (incoming) => {
+      response = incoming;
+      incoming.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes >= MAX_ANSWER_BYTES) {
+          answered();
+          incoming.destroy();
+        }
+      });
+      incoming.on('end', answered);
+      incoming.on('close', answered);
+      incoming.on('error', answered);
+    });
+    outgoing.on('error', (error) => {
+      if (response) answered();
+      else reject(error);
+    });
+    outgoing.end(body);
+  });
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error('aborted'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export type Decision =
@@ -75,34 +214,79 @@ export type Decision =
   /** Retried for the whole window: to the dead-letter queue, for an operator to redrive. */
   | { kind: 'dead'; reason: string };
 
+export interface RetryPolicy {
+  random?: () => number;
+  /** Compresses the backoff (not `Retry-After`, not the window) for tests; 1 everywhere else. */
+  scale?: number;
+}
+
 /**
- * What to do after an attempt: 2xx is delivered; 410 stops the subscriber; 429 and 5xx honour
- * `Retry-After`; everything else (other statuses, timeouts, network errors) is retried with
- * exponential backoff and full jitter, until the message is older than the retry window.
+ * What to do after an attempt: 2xx is delivered; 410 stops the subscriber; anything else is retried
+ * until the message is older than the retry window, after a wait of {@link retryDelaySeconds}
+ * (a 429 or 5xx may lengthen it with `Retry-After`, never shorten it).
  */
 export function decide(
   result: AttemptResult,
   attempt: number,
   firstSentAt: number,
   now: number,
-  random: () => number = Math.random,
+  policy: RetryPolicy = {},
 ): Decision {
   const { status } = result;
   if (status !== undefined && status >= 200 && status <= 299) return { kind: 'delivered' };
   if (status === 410) return { kind: 'gone' };
-  const reason = status === undefined ? (result.error ?? 'network') : `HTTP ${status}`;
+  const reason = status === undefined ? (result.error ?? 'connection') : `HTTP ${status}`;
   if (now - firstSentAt >= RETRY_WINDOW_MS) return { kind: 'dead', reason };
   const asked =
     status === 429 || (status !== undefined && status >= 500)
-      ? parseRetryAfter(result.retryAfter ?? null, now)
+      ? retryAfterSeconds(result.retryAfter, now)
       : undefined;
-  const delaySeconds = asked ?? backoffSeconds(attempt, random);
-  return { kind: 'retry', delaySeconds: Math.min(delaySeconds, MAX_VISIBILITY_SECONDS), reason };
+  return {
+    kind: 'retry',
+    delaySeconds: retryDelaySeconds(attempt, now - firstSentAt, policy, asked),
+    reason,
+  };
 }
 
-/** Full jitter over the base delay of attempt `n` (1-based); at least one second. */
-export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
-  const index = Math.min(Math.max(attempt, 1), RETRY_BASE_DELAYS_SECONDS.length) - 1;
+/**
+ * How long SQS holds a failed delivery before attempt `attempt + 1`: the jittered backoff, or what
+ * the subscriber asked if longer, at most 12 hours, and never past the end of the window (the
+ * attempt there is the last: the function dead-letters it if it fails). Past the window (a message
+ * the function could not dead-letter) the queue's own visibility timeout, so the redrive backstop
+ * takes it within `maxReceiveCount` receives.
+ */
+export function retryDelaySeconds(
+  attempt: number,
+  ageMs: number,
+  policy: RetryPolicy = {},
+  askedSeconds?: number,
+): number {
+  const wanted = Math.min(
+    Math.max(backoffSeconds(attempt, policy), askedSeconds ?? 0),
+    MAX_VISIBILITY_SECONDS,
+  );
+  const remaining = Math.ceil((RETRY_WINDOW_MS - ageMs) / 1000);
+  if (remaining <= 0) return Math.min(wanted, WEBHOOK_QUEUE.visibilityTimeoutSeconds);
+  return Math.min(wanted, remaining);
+}
+
+/** The backoff before retry `n` (1-based): drawn between {@link retryFloorSeconds} and its base. */
+export function backoffSeconds(attempt: number, policy: RetryPolicy = {}): number {
+  const index = Math.min(Math.max(Math.floor(attempt), 1), RETRY_BASE_DELAYS_SECONDS.length) - 1;
   const base = RETRY_BASE_DELAYS_SECONDS[index] ?? MAX_VISIBILITY_SECONDS;
-  return Math.max(1, Math.round(random() * base));
+  const floor = retryFloorSeconds(attempt);
+  const draw = Math.min(Math.max((policy.random ?? Math.random)(), 0), 1) || 0;
+  return Math.ceil((floor + draw * (base - floor)) * (policy.scale ?? 1));
+}
+
+/**
+ * `Retry-After` in seconds from now: delta-seconds or an HTTP-date (zero or negative when in the
+ * past); nothing when absent or unreadable.
+ */
+export function retryAfterSeconds(header: string | null | undefined, nowMs: number): number | undefined {
+  if (!header) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.ceil((at - nowMs) / 1000);
 }

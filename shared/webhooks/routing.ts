@@ -39,19 +39,36 @@ export function subscriberOfQueueArn(stage: string, queueArn: string): string | 
   return queueName.slice(prefix.length);
 }
 
-export const WEBHOOK_QUEUE = {
-  /** The delivery function's timeout is 30 s; SQS wants at least six times that for a mapping. */
-  visibilityTimeoutSeconds: 180,
-  retentionSeconds: 14 * 24 * 3600,
-  /** A backstop for poison messages; retries end by age (see RETRY_WINDOW_MS), not by count. */
-  maxReceiveCount: 100,
-  batchSize: 10,
-  maxBatchingWindowSeconds: 1,
-} as const;
-
 /** A delivery is retried for at least this long before it goes to the dead-letter queue. */
 export const RETRY_WINDOW_MS = 24 * 3600 * 1000;
-/** Backoff before retry `n` (1-based), with full jitter applied; SQS caps one wait at 12 hours. */
+/**
+ * The backoff of retry `n` (1-based) is drawn between half of its base and the whole (jitter over
+ * the upper half: never the near-zero waits of full jitter); SQS caps one wait at 12 hours.
+ */
 export const RETRY_BASE_DELAYS_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000, 43_200] as const;
 export const MAX_VISIBILITY_SECONDS = 43_200;
 export const DELIVERY_TIMEOUT_MS = 15_000;
+
+/** The shortest backoff of retry `n` (1-based), whatever the jitter draws and the subscriber asks. */
+export function retryFloorSeconds(attempt: number): number {
+  const index = Math.min(Math.max(Math.floor(attempt), 1), RETRY_BASE_DELAYS_SECONDS.length) - 1;
+  return Math.ceil((RETRY_BASE_DELAYS_SECONDS[index] ?? MAX_VISIBILITY_SECONDS) / 2);
+}
+
+export const WEBHOOK_QUEUE = {
+  /**
+   * The delivery function's timeout is 30 s; SQS wants at least six times that for a mapping. It is
+   * also how long a receive holds a message when the function ends with no decision (a crash).
+   */
+  visibilityTimeoutSeconds: 180,
+  /** The longest SQS keeps a message: far beyond the longest life the schedule gives one (see the infra test). */
+  retentionSeconds: 14 * 24 * 3600,
+  /**
+   * A backstop for messages the function cannot handle; retries end by age (RETRY_WINDOW_MS). Even
+   * if every receive held the message only as long as its floor or the visibility timeout, whichever
+   * is shorter, 500 receives span more than the window (3 + 150 + 498 x 180 s, about 25 hours).
+   */
+  maxReceiveCount: 500,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+} as const;

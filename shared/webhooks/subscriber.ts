@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { DETAIL_TYPES, type DetailType } from '#shared/link/link-event.ts';
 import * as z from '#shared/zod.ts';
+import { type AddressClass, addressClass } from './subscriber-address.ts';
 
 /** A webhook subscriber, declared per stage: `{name, url, statuses?, detailTypes?, secretName}`. */
 export const SubscriberSchema = z.strictObject({
@@ -19,18 +20,27 @@ export const SubscriberSchema = z.strictObject({
 });
 export type Subscriber = z.infer<typeof SubscriberSchema>;
 
-const METADATA_HOSTS = new Set([
+/** Names that never lead to a public receiver, whatever they resolve to. */
+const NON_PUBLIC_NAMES = new Set([
   'metadata',
   'metadata.google.internal',
   'instance-data',
   'instance-data.ec2.internal',
 ]);
+const NON_PUBLIC_SUFFIXES = ['.internal', '.local', '.localdomain', '.home.arpa', '.lan'];
+
+/** The stage whose receivers may be on loopback (`npm start`); never a deployed one. */
+export const LOOPBACK_STAGE = 'local';
+
+export function loopbackAllowedIn(stage: string): boolean {
+  return stage === LOOPBACK_STAGE;
+}
 
 /**
  * Why a subscriber URL is not acceptable, or nothing when it is. Deployed stages take only `https`
- * to a host that is not loopback, private, link-local or a cloud metadata address; the local stage
- * may use loopback (and plain http there). Names are checked as written: a public name that
- * resolves to a private address is the operator's responsibility (documented in SECURITY).
+ * to a public name or a public unicast address; the local stage may use loopback (and plain http
+ * there). A name is checked as written here and again at every delivery, where each address it
+ * resolves to must be public (`postWebhook`).
  */
 export function subscriberUrlProblems(url: string, options: { allowLoopback: boolean }): string[] {
   let parsed: URL;
@@ -40,77 +50,37 @@ export function subscriberUrlProblems(url: string, options: { allowLoopback: boo
     return ['is not a URL'];
   }
   const problems: string[] = [];
-  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const loopback = isLoopback(host);
+  const kind = hostClass(subscriberHost(parsed));
+  const loopback = kind === 'loopback';
   if (parsed.protocol !== 'https:' && !(options.allowLoopback && loopback && parsed.protocol === 'http:')) {
     problems.push('must use https');
   }
   if (parsed.username || parsed.password) problems.push('must not carry credentials');
   if (loopback && !options.allowLoopback) problems.push('must not point at a loopback address');
-  else if (!loopback && isPrivateOrReserved(host))
-    problems.push('must not point at a private, link-local or metadata address');
+  else if (kind === 'special')
+    problems.push(
+      'must not point at a private, link-local or metadata address, nor any other non-public one',
+    );
   return problems;
 }
 
-function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6)
-    return expandIpv6(host) === '0000:0000:0000:0000:0000:0000:0000:0001' || isMappedV4(host, isLoopback);
-  return false;
+/** The host of a URL as the guard reads it: no IPv6 brackets, no trailing dots (`localhost.`), lower-case. */
+export function subscriberHost(url: URL): string {
+  return url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.+$/, '')
+    .toLowerCase();
 }
 
-function isPrivateOrReserved(host: string): boolean {
-  if (METADATA_HOSTS.has(host) || host.endsWith('.internal') || host.endsWith('.local')) return true;
-  if (isIP(host) === 4) {
-    const [a, b] = host.split('.').map(Number) as [number, number];
-    return (
-      a === 0 ||
-      a === 10 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 198 && (b === 18 || b === 19)) ||
-      a >= 224
-    );
-  }
-  if (isIP(host) === 6) {
-    const full = expandIpv6(host);
-    const first = Number.parseInt(full.slice(0, 4), 16);
-    return (
-      full === '0000:0000:0000:0000:0000:0000:0000:0000' ||
-      (first & 0xfe00) === 0xfc00 ||
-      (first & 0xffc0) === 0xfe80 ||
-      full.startsWith('fd00:0ec2') ||
-      isMappedV4(host, isPrivateOrReserved)
-    );
-  }
-  return false;
-}
-
-function isMappedV4(host: string, test: (v4: string) => boolean): boolean {
-  const full = expandIpv6(host);
-  if (!full.startsWith('0000:0000:0000:0000:0000:ffff:')) return false;
-  const [hi, lo] = full
-    .slice(30)
-    .split(':')
-    .map((part) => Number.parseInt(part, 16)) as [number, number];
-  return test(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
-}
-
-/** `::1` -> `0000:...:0001`; also turns a dotted IPv4 tail into hex groups. */
-function expandIpv6(host: string): string {
-  let text = host;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    const [a, b, c, d] = dotted[1].split('.').map(Number) as [number, number, number, number];
-    text = text.replace(dotted[1], `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`);
-  }
-  const [head = '', tail] = text.split('::');
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail ? tail.split(':') : [];
-  const missing = 8 - headParts.length - tailParts.length;
-  const parts = [...headParts, ...Array(tail === undefined ? 0 : missing).fill('0'), ...tailParts];
-  return parts.map((part) => part.padStart(4, '0')).join(':');
+function hostClass(host: string): AddressClass {
+  if (isIP(host)) return addressClass(host);
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'loopback';
+  if (
+    host === '' ||
+    !host.includes('.') ||
+    NON_PUBLIC_NAMES.has(host) ||
+    NON_PUBLIC_SUFFIXES.some((suffix) => host.endsWith(suffix))
+  )
+    return 'special';
+  return 'public';
 }

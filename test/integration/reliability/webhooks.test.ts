@@ -85,7 +85,10 @@ describe('reliability: a webhook subscriber down', () => {
       metrics: createEmfWriter('deliver-webhooks', world.config.stage, { env: {}, write: () => {} }),
       clock: systemClock,
       random: () => 0.5,
+      // The schedule compressed 10 000 times, so the subscriber's Retry-After (5 s) sets the pace.
+      backoffScale: 1 / 10_000,
       timeoutMs: 2_000,
+      allowLoopback: true,
     });
     // The SQS event source of deliver-webhooks, polling all along (short polls: the emulator
     // serves one request at a time).

@@ -18,6 +18,7 @@ import { systemClock } from '#shared/clock.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { ACTIVITY_ADDED, eventIdFor, type LinkChange, STATUS_CHANGED } from '#shared/link/link-event.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
+import type { ResolveHost } from '#shared/webhooks/delivery.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { generateWebhookSecret, webhookSecret } from '#shared/webhooks/webhook-secret.ts';
@@ -71,8 +72,10 @@ async function setup(
     receiver: Receiver;
     statuses?: string[];
     detailTypes?: Array<typeof STATUS_CHANGED | typeof ACTIVITY_ADDED>;
+    /** Instead of the receiver's own URL. */
+    url?: string;
   }>,
-  options: { stateCacheMs?: number } = {},
+  options: { stateCacheMs?: number; allowLoopback?: boolean; resolve?: ResolveHost } = {},
 ) {
   const id = randomUUID().slice(0, 8);
   const bus = `bus-${id}`;
@@ -95,7 +98,12 @@ async function setup(
     const secret = generateWebhookSecret();
     const secretName = `test/webhooks/${name}`;
     await putSecret(clients, secretName, { current: secret });
-    targets.push({ name, url: s.receiver.url, secretName, deadLetterQueueUrl: routing.deadLetterQueue.url });
+    targets.push({
+      name,
+      url: s.url ?? s.receiver.url,
+      secretName,
+      deadLetterQueueUrl: routing.deadLetterQueue.url,
+    });
     queues.set(s.name, routing);
     secrets.set(s.name, secret);
   }
@@ -115,7 +123,12 @@ async function setup(
     }),
     clock: systemClock,
     random: () => 0,
+    // The schedule compressed 10 000 times: its first waits become a second each.
+    backoffScale: 1 / 10_000,
     timeoutMs: 500,
+    // Receivers on loopback, as in the local stage.
+    allowLoopback: options.allowLoopback ?? true,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
   });
   const publisher = new EventPublisher({ eventBusName: bus });
   /** Runs the delivery on every subscriber queue until `done` or the time is up. */
@@ -320,5 +333,45 @@ describe('webhook fan-out on the emulator (bus -> rule -> queue -> deliver-webho
     expect(await queueDepth(routing.queue.url)).toBe(0);
     expect(await queueDepth(routing.deadLetterQueue.url)).toBe(0);
     await expect(world.state.get(name)).resolves.toEqual({ disabled: false });
+  });
+  it('refuses, at delivery, a name resolving to a private address and a loopback receiver in a deployed stage: nothing sent, an error naming the subscriber, retried', async () => {
+    const bystander = await receiver();
+    const world = await setup(
+      [
+        { name: 'rebound', receiver: bystander, url: 'https://hooks.example.com/payouts' },
+        { name: 'loopback', receiver: bystander },
+      ],
+      { allowLoopback: false, resolve: async () => [{ address: '10.1.2.3', family: 4 }] },
+    );
+    await world.publisher.publish([change(`l-${randomUUID().slice(0, 8)}`, 1, 'ISSUED')]);
+    const refusals = () =>
+      world.log.lines.filter(
+        (line) =>
+          line.level === 'error' &&
+          line.message === 'WEBHOOK NOT SENT: the subscriber URL is refused; will retry',
+      );
+    // Each subscriber refused twice: the first attempt and its retry.
+    await world.pump(() => refusals().length >= 4, 15_000);
+
+    const [rebound, loopback] = world.targets.map((target) => target.name);
+    const bySubscriber = (name: string | undefined) =>
+      refusals()
+        .map((line) => line.attributes[0] as Record<string, unknown>)
+        .filter((attributes) => attributes.subscriber === name);
+    expect(bySubscriber(rebound).length).toBeGreaterThanOrEqual(2);
+    expect(bySubscriber(rebound)[0]).toMatchObject({
+      error: 'refused-address',
+      refusal: 'the subscriber URL resolves to a non-public address',
+      status: null,
+      retryInSeconds: expect.any(Number),
+    });
+    expect(bySubscriber(loopback).length).toBeGreaterThanOrEqual(2);
+    expect(bySubscriber(loopback)[0]).toMatchObject({
+      error: 'refused-address',
+      refusal: 'the subscriber URL must use https, must not point at a loopback address',
+    });
+    expect(bystander.received).toEqual([]);
+    expect(world.log.text()).not.toContain('10.1.2.3');
+    expect(world.metricLines.every((line) => line.WebhookFailed === 1)).toBe(true);
   });
 });

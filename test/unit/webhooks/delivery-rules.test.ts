@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIVITY_ADDED, STATUS_CHANGED } from '#shared/link/link-event.ts';
-import { backoffSeconds, decide } from '#shared/webhooks/delivery.ts';
+import { backoffSeconds, decide, retryAfterSeconds } from '#shared/webhooks/delivery.ts';
 import {
   RETRY_BASE_DELAYS_SECONDS,
   RETRY_WINDOW_MS,
+  retryFloorSeconds,
   subscriberRulePattern,
 } from '#shared/webhooks/routing.ts';
-import { subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
+import { loopbackAllowedIn, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
 import { webhookType } from '#shared/webhooks/webhook-body.ts';
 
 const NOW = Date.parse('2026-11-25T10:00:00Z');
@@ -22,28 +23,37 @@ describe('decide', () => {
     expect(decide({ status: 410, latencyMs: 1 }, 1, NOW, NOW)).toEqual({ kind: 'gone' });
   });
 
-  it('honours Retry-After on 429 and 5xx', () => {
+  it('honours a Retry-After on 429 and 5xx when it asks for longer than the backoff', () => {
     expect(decide({ status: 429, retryAfter: '120', latencyMs: 1 }, 1, NOW, NOW)).toMatchObject({
       kind: 'retry',
       delaySeconds: 120,
     });
-    expect(decide({ status: 503, retryAfter: '7', latencyMs: 1 }, 4, NOW, NOW)).toMatchObject({
-      kind: 'retry',
-      delaySeconds: 7,
-    });
+    const inAnHour = new Date(NOW + 3_600_000).toUTCString();
+    expect(
+      decide({ status: 503, retryAfter: inAnHour, latencyMs: 1 }, 2, NOW, NOW, { random: () => 0 }),
+    ).toMatchObject({ kind: 'retry', delaySeconds: 3600 });
   });
 
-  it('retries everything else with backoff: other 4xx, 3xx, timeouts and network errors', () => {
+  it('never shortens the backoff for a Retry-After: 0, 1, negative, past, or unreadable', () => {
+    for (const retryAfter of ['0', '1', '-5', 'soon', new Date(NOW - 60_000).toUTCString(), '']) {
+      expect(
+        decide({ status: 503, retryAfter, latencyMs: 1 }, 4, NOW, NOW, { random: () => 0 }),
+      ).toMatchObject({ kind: 'retry', delaySeconds: retryFloorSeconds(4) });
+    }
+  });
+
+  it('retries everything else with backoff: other 4xx, 3xx, timeouts, connection errors, refused addresses', () => {
     for (const result of [
       { status: 400 },
       { status: 301 },
       { status: 404 },
       { error: 'timeout' as const },
-      { error: 'network' as const },
+      { error: 'connection' as const },
+      { error: 'refused-address' as const },
     ]) {
-      expect(decide({ ...result, latencyMs: 1 }, 2, NOW, NOW, () => 0.5)).toMatchObject({
+      expect(decide({ ...result, latencyMs: 1 }, 2, NOW, NOW, { random: () => 0.5 })).toMatchObject({
         kind: 'retry',
-        delaySeconds: 150,
+        delaySeconds: 225,
       });
     }
   });
@@ -51,30 +61,57 @@ describe('decide', () => {
   it('gives up to the dead-letter queue only after the 24-hour window', () => {
     const failed = { status: 500, latencyMs: 1 };
     expect(decide(failed, 30, NOW, NOW + RETRY_WINDOW_MS - 1).kind).toBe('retry');
-    expect(decide(failed, 30, NOW, NOW + RETRY_WINDOW_MS).kind).toBe('dead');
+    expect(decide(failed, 30, NOW, NOW + RETRY_WINDOW_MS)).toEqual({ kind: 'dead', reason: 'HTTP 500' });
+    expect(decide({ error: 'refused-address', latencyMs: 1 }, 9, NOW, NOW + RETRY_WINDOW_MS)).toEqual({
+      kind: 'dead',
+      reason: 'refused-address',
+    });
   });
 
-  it('never asks SQS for a wait longer than 12 hours', () => {
+  it('never asks SQS for a wait longer than 12 hours, nor one past the end of the window', () => {
     expect(decide({ status: 503, retryAfter: '999999', latencyMs: 1 }, 1, NOW, NOW)).toMatchObject({
-      delaySeconds: 3600,
+      delaySeconds: 43_200,
     });
+    expect(
+      decide({ status: 503, retryAfter: '999999', latencyMs: 1 }, 8, NOW, NOW + RETRY_WINDOW_MS - 90_000),
+    ).toMatchObject({ delaySeconds: 90 });
+  });
+});
+
+describe('backoffSeconds', () => {
+  it('draws each wait between the floor of its attempt and its base, whatever random returns', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 100 }),
-        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(Number.NaN, -1, 2)),
         (attempt, r) => {
-          const delay = backoffSeconds(attempt, () => r);
-          expect(delay).toBeGreaterThanOrEqual(1);
-          expect(delay).toBeLessThanOrEqual(43_200);
+          const delay = backoffSeconds(attempt, { random: () => r });
+          const base = RETRY_BASE_DELAYS_SECONDS[Math.min(attempt, RETRY_BASE_DELAYS_SECONDS.length) - 1]!;
+          expect(Number.isInteger(delay)).toBe(true);
+          expect(delay).toBeGreaterThanOrEqual(retryFloorSeconds(attempt));
+          expect(delay).toBeGreaterThanOrEqual(base / 2);
+          expect(delay).toBeLessThanOrEqual(base);
         },
       ),
     );
   });
 
-  it('spreads retries with full jitter over an exponential schedule spanning more than a day', () => {
-    expect(RETRY_BASE_DELAYS_SECONDS.reduce((sum, s) => sum + s, 0)).toBeGreaterThan(24 * 3600);
-    expect(backoffSeconds(3, () => 0)).toBe(1);
-    expect(backoffSeconds(3, () => 0.999)).toBe(1798);
+  it('grows from seconds to 12 hours over the documented bases', () => {
+    expect(RETRY_BASE_DELAYS_SECONDS).toEqual([5, 300, 1800, 7200, 18_000, 36_000, 43_200]);
+    expect(backoffSeconds(3, { random: () => 0 })).toBe(900);
+    expect(backoffSeconds(3, { random: () => 0.999999 })).toBe(1800);
+    expect(backoffSeconds(50, { random: () => 0 })).toBe(21_600);
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it('reads delta-seconds and HTTP-dates, and nothing else', () => {
+    expect(retryAfterSeconds('30', NOW)).toBe(30);
+    expect(retryAfterSeconds(' 30 ', NOW)).toBe(30);
+    expect(retryAfterSeconds(new Date(NOW + 90_000).toUTCString(), NOW)).toBe(90);
+    expect(retryAfterSeconds(new Date(NOW - 90_000).toUTCString(), NOW)).toBe(-90);
+    for (const header of [null, undefined, '', 'soon', '1.5e3x'])
+      expect(retryAfterSeconds(header, NOW)).toBeUndefined();
   });
 });
 
@@ -86,10 +123,27 @@ describe('subscriber URLs', () => {
     'https://169.254.169.254/latest',
     'https://[::1]/x',
     'https://localhost/x',
+    'https://localhost./x',
+    'https://LOCALHOST../x',
+    'https://api.localhost./x',
     'https://192.168.1.2/',
     'https://[fe80::1]/',
     'https://[::ffff:10.0.0.1]/',
+    'https://[::ffff:8.8.8.8]/',
+    'https://[::8.8.8.8]/',
+    'https://[64:ff9b::a00:1]/',
+    'https://[2002:a00:1::1]/',
+    'https://[fec0::1]/',
+    'https://[ff02::1]/',
+    'https://224.0.0.1/',
+    'https://239.255.255.250/',
+    'https://255.255.255.255/',
+    'https://0x7f.1/',
+    'https://2130706433/',
     'https://metadata.google.internal/',
+    'https://metadata.google.internal./',
+    'https://intranet/',
+    'https://printer.local/',
     'https://user:pw@hooks.example.com/',
   ])('refuses %s in a deployed stage', (url) => {
     expect(subscriberUrlProblems(url, { allowLoopback: false })).not.toEqual([]);
@@ -97,8 +151,17 @@ describe('subscriber URLs', () => {
 
   it('accepts a public https URL, and loopback over http only locally', () => {
     expect(subscriberUrlProblems('https://hooks.example.com/payout', { allowLoopback: false })).toEqual([]);
+    expect(subscriberUrlProblems('https://8.8.8.8/payout', { allowLoopback: false })).toEqual([]);
+    expect(subscriberUrlProblems('https://[2606:4700::1111]/payout', { allowLoopback: false })).toEqual([]);
     expect(subscriberUrlProblems('http://127.0.0.1:9000/hook', { allowLoopback: true })).toEqual([]);
+    expect(subscriberUrlProblems('http://localhost.:9000/hook', { allowLoopback: true })).toEqual([]);
     expect(subscriberUrlProblems('http://10.0.0.8/hook', { allowLoopback: true })).not.toEqual([]);
+  });
+
+  it('allows loopback in the local stage only', () => {
+    expect(loopbackAllowedIn('local')).toBe(true);
+    for (const stage of ['dev', 'staging', 'prod', 'test', 'Local'])
+      expect(loopbackAllowedIn(stage)).toBe(false);
   });
 });
 
