@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAX_STAGE_AND_SUBSCRIBER_LENGTH } from '#shared/webhooks/routing.ts';
+import { MAX_STAGE_AND_SUBSCRIBER_LENGTH, subscriberNameProblems } from '#shared/webhooks/routing.ts';
 import { SubscriberSchema, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
 
 /** Log retention values CloudWatch accepts (days). */
@@ -44,11 +44,28 @@ export const StageConfigSchema = z
   })
   .superRefine((config, context) => {
     const names = new Set<string>();
+    const secrets = new Map<string, string>();
     config.subscribers.forEach((subscriber, index) => {
       if (names.has(subscriber.name)) {
         context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message: 'is used twice' });
       }
       names.add(subscriber.name);
+      // One Secrets Manager name is one resource: a second one with it fails the deploy.
+      const secretOwner = secrets.get(subscriber.secretName);
+      if (subscriber.secretName === config.instantPaySecretName) {
+        context.addIssue({
+          code: 'custom',
+          path: ['subscribers', index, 'secretName'],
+          message: 'is the InstantPay secret (instantPaySecretName): give each subscriber its own',
+        });
+      } else if (secretOwner !== undefined && secretOwner !== subscriber.name) {
+        context.addIssue({
+          code: 'custom',
+          path: ['subscribers', index, 'secretName'],
+          message: `is also the secret of subscriber "${secretOwner}": give each subscriber its own`,
+        });
+      }
+      secrets.set(subscriber.secretName, secrets.get(subscriber.secretName) ?? subscriber.name);
       if (config.stage.length + subscriber.name.length > MAX_STAGE_AND_SUBSCRIBER_LENGTH) {
         context.addIssue({
           code: 'custom',
@@ -62,6 +79,10 @@ export const StageConfigSchema = z
         context.addIssue({ code: 'custom', path: ['subscribers', index, 'url'], message: problem });
       }
     });
+    const distinct = config.subscribers.map((subscriber) => subscriber.name);
+    for (const { index, message } of subscriberNameProblems(config.stage, distinct)) {
+      context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message });
+    }
   });
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
