@@ -41,6 +41,11 @@ export const StageConfigSchema = z
     }),
     /** How long the bus archive keeps events for replay. */
     archiveRetentionDays: z.number().int().min(1).max(3650),
+    /**
+     * Concurrent deliverers per subscriber queue (the SQS event source's MaximumConcurrency, 2 to
+     * 1000), so a redrive of dead letters cannot take the account's concurrency from the API.
+     */
+    webhookMaxConcurrency: z.number().int().min(2).max(1000),
   })
   .superRefine((config, context) => {
     const names = new Set<string>();
@@ -94,6 +99,7 @@ const defaults = {
   maskPersonalData: true,
   subscribers: [],
   apiThrottle: { rateLimit: 50, burstLimit: 100 },
+  webhookMaxConcurrency: 2,
 } satisfies Partial<StageConfig>;
 
 /**
@@ -145,6 +151,7 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
     removalPolicy: 'retain',
     archiveRetentionDays: 90,
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    webhookMaxConcurrency: 10,
     subscribers: [
       {
         name: 'merchant-ledger',

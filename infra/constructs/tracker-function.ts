@@ -127,10 +127,19 @@ export class TrackerFunction extends Construct {
     return this;
   }
 
-  /** Allows exactly these actions on exactly these resources. */
-  allow(actions: readonly string[], resources: readonly string[]): this {
+  /** Allows exactly these actions on exactly these resources, under these conditions if given. */
+  allow(
+    actions: readonly string[],
+    resources: readonly string[],
+    conditions?: Record<string, Record<string, unknown>>,
+  ): this {
     this.role.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [...resources] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...actions],
+        resources: [...resources],
+        ...(conditions ? { conditions } : {}),
+      }),
     );
     return this;
   }

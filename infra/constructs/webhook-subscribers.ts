@@ -1,12 +1,12 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import { type CfnRule, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { subscriberStateKey } from '#shared/webhooks/subscriber-state.ts';
 import { type LinkTable, TABLE_ACCESS } from './link-table.ts';
 import { type DeadLetterQueue, secureQueue } from './queues.ts';
 import { TrackerFunction } from './tracker-function.ts';
@@ -58,7 +58,10 @@ export class WebhookSubscribers extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: { SECRET_MAX_AGE_SECONDS: '300' },
-    }).bindTable(props.table, TABLE_ACCESS.deliverWebhooks);
+    }).bindTable(props.table, {
+      ...TABLE_ACCESS.deliverWebhooks,
+      leadingKeys: config.subscribers.map((subscriber) => subscriberStateKey(subscriber.name).pk),
+    });
 
     const targets: { name: string; url: string; secretName: string; deadLetterQueueUrl: string }[] = [];
     for (const subscriber of config.subscribers) {
@@ -96,16 +99,27 @@ export class WebhookSubscribers extends Construct {
         });
       }
 
-      this.deliver.fn.addEventSource(
-        new SqsEventSource(queue, {
-          batchSize: WEBHOOK_QUEUE.batchSize,
-          maxBatchingWindow: Duration.seconds(WEBHOOK_QUEUE.maxBatchingWindowSeconds),
-          reportBatchItemFailures: true,
-        }),
-      );
-      // Backoff is the function's: it sets each failed delivery's visibility (the grant above covers
-      // the queue's own consumer actions, ChangeMessageVisibility included) and moves expired ones here.
+      // SqsEventSource's own id, kept: Lambda refuses a second mapping of a queue to a function, so a new id fails the deploy.
+      this.deliver.fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+        eventSourceArn: queue.queueArn,
+        batchSize: WEBHOOK_QUEUE.batchSize,
+        maxBatchingWindow: Duration.seconds(WEBHOOK_QUEUE.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+        // MaximumConcurrency, not reserved concurrency: it takes nothing from the account pool, and a capped poller leaves messages queued instead of throttling them.
+        maxConcurrency: config.webhookMaxConcurrency,
+      });
+      // The mapping polls (Receive, Delete, GetQueueAttributes); backoff is the function's: it sets each
+      // failed delivery's visibility and moves expired ones to the DLQ.
       this.deliver
+        .allow(
+          [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ChangeMessageVisibility',
+          ],
+          [queue.queueArn],
+        )
         .allow(['sqs:SendMessage'], [deadLetterQueue.queueArn])
         .grantSecretRead(props.secrets.webhookSecret(subscriber.name));
 

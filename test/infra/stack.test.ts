@@ -16,8 +16,10 @@ import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
 import {
   asArray,
+  describeCondition,
   describeResource,
   grants,
+  grantsIf,
   grantsOfRole,
   identityStatements,
   only,
@@ -178,6 +180,17 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         expect(resource.DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
       }
       template().allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetentionDays });
+    });
+
+    it('bounds the deliverer per subscriber queue and reserves no account concurrency', () => {
+      for (const mapping of Object.values(template().findResources('AWS::Lambda::EventSourceMapping'))) {
+        expect((mapping as Resource).Properties.ScalingConfig).toEqual({
+          MaximumConcurrency: config.webhookMaxConcurrency,
+        });
+      }
+      for (const name of ['track-link', 'recheck-pending', 'deliver-webhooks']) {
+        expect(fn(name).resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
     });
 
     it('does not retry a failed scheduled run (the next run takes over)', () => {
@@ -364,6 +377,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           BatchSize: WEBHOOK_QUEUE.batchSize,
           MaximumBatchingWindowInSeconds: WEBHOOK_QUEUE.maxBatchingWindowSeconds,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: config.webhookMaxConcurrency },
         });
       }
       template().resourceCountIs('AWS::Lambda::EventSourceMapping', config.subscribers.length);
@@ -529,6 +543,11 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         for (const resource of asArray(statement.Resource).map(describeResource)) {
           if (resource !== '*') expect(resource, owner).not.toMatch(/\*/);
         }
+        // A condition narrows a grant only if it names exact values: no pattern, no wildcard.
+        if (statement.Condition !== undefined) {
+          expect(Object.keys(statement.Condition as object).join(), owner).not.toMatch(/Like|IfExists/);
+          expect(describeCondition(statement.Condition), owner).not.toMatch(/[*?]/);
+        }
       }
       for (const role of Object.values(template().findResources('AWS::IAM::Role')) as Resource[]) {
         expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -573,19 +592,29 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       );
     });
 
-    it('gives deliver-webhooks its subscriber queues, DLQs and secrets and its state items', () => {
+    it("gives deliver-webhooks its subscriber queues, DLQs and secrets, and only its subscribers' state items", () => {
       const consume = [
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
       ];
       expect(grantsOfRole(template(), roleOf('deliver-webhooks'))).toEqual(
         [
           ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('deliver-webhooks')})`),
           ...grants(XRAY_ACTIONS, '*'),
-          ...grants(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], `arn(${tableId()})`),
+          // Its own state items only (`SUBSCRIBER#<name>`, shared/webhooks/subscriber-state.ts): get and set.
+          ...(config.subscribers.length > 0
+            ? grantsIf(
+                {
+                  'ForAllValues:StringEquals': {
+                    'dynamodb:LeadingKeys': config.subscribers.map((s) => `SUBSCRIBER#${s.name}`),
+                  },
+                },
+                ['dynamodb:GetItem', 'dynamodb:PutItem'],
+                `arn(${tableId()})`,
+              )
+            : []),
           ...config.subscribers.flatMap((subscriber) => {
             const names = webhookResourceNames(stage, subscriber.name);
             return [

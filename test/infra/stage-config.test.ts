@@ -44,6 +44,19 @@ describe('the stage config at synth time', () => {
     expect(() => parseStageConfig({ ...STAGES.prod, recheckParallelRuns: 3 })).toThrow(/recheckParallelRuns/);
   });
 
+  it('bounds webhook delivery concurrency per stage, within what an SQS event source accepts', () => {
+    expect(stageConfig('dev').webhookMaxConcurrency).toBe(2);
+    expect(stageConfig('staging').webhookMaxConcurrency).toBe(2);
+    expect(stageConfig('prod').webhookMaxConcurrency).toBe(10);
+    for (const value of [1, 1001, 2.5]) {
+      expect(() => parseStageConfig({ ...STAGES.prod, webhookMaxConcurrency: value })).toThrow(
+        /stage "prod".*webhookMaxConcurrency/,
+      );
+    }
+    const { webhookMaxConcurrency: _, ...missing } = STAGES.prod!;
+    expect(() => parseStageConfig(missing)).toThrow(/webhookMaxConcurrency/);
+  });
+
   it('refuses to build the local stage or an unknown one', () => {
     expect(() => buildApp('local')).toThrow(/not deployable.*npm start/);
     expect(() => buildApp('qa')).toThrow(StageConfigError);
@@ -116,7 +129,14 @@ describe('the stage config at synth time', () => {
           expect(subscriberOfQueueArn(stage, arn(ruleDlq!))).toBeUndefined();
         });
       }),
-      { numRuns: 500, examples: [['prod', 'a', 'a-dlq'], ['prod', 'a', 'a-rule'], ['prod', 'x-dlq', 'y']] },
+      {
+        numRuns: 500,
+        examples: [
+          ['prod', 'a', 'a-dlq'],
+          ['prod', 'a', 'a-rule'],
+          ['prod', 'x-dlq', 'y'],
+        ],
+      },
     );
   });
 });
