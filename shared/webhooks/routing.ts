@@ -80,7 +80,10 @@ export function subscriberNameProblems(
     ];
     const clash = taken.find((resource) => owners.has(resource) && owners.get(resource) !== name);
     if (clash) {
-      problems.push({ index, message: `gives the ${clash}, which subscriber "${owners.get(clash)}" has too` });
+      problems.push({
+        index,
+        message: `gives the ${clash}, which subscriber "${owners.get(clash)}" has too`,
+      });
       return;
     }
     for (const resource of taken) owners.set(resource, name);

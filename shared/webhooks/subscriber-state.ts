@@ -39,7 +39,10 @@ export class SubscriberStateStore {
 
   async set(name: string, state: SubscriberState, now = Date.now()): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...subscriberStateKey(name), type: 'subscriber', ...state } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...subscriberStateKey(name), type: 'subscriber', ...state },
+      }),
     );
     this.cache.set(name, { state, until: now + this.cacheMs });
   }
@@ -49,7 +52,12 @@ export class SubscriberStateStore {
     const { Attributes } = await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...subscriberStateKey(name), type: 'subscriber', disabled: false, enabledAt: new Date(now).toISOString() },
+        Item: {
+          ...subscriberStateKey(name),
+          type: 'subscriber',
+          disabled: false,
+          enabledAt: new Date(now).toISOString(),
+        },
         ReturnValues: 'ALL_OLD',
       }),
     );
