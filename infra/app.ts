@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { StageConfigError, stageConfig } from '#infra/config/stage-config.ts';
 import { PROJECT_ROOT } from './constructs/tracker-function.ts';
 import { PayoutLinkTrackerStack } from './stack.ts';
@@ -24,7 +24,8 @@ function cdkJsonContext(): Record<string, unknown> {
 
 /**
  * The CDK app of one stage: the stack (`PayoutLinkTracker-<stage>`, account and region from
- * `CDK_DEFAULT_ACCOUNT`/`CDK_DEFAULT_REGION`) with cdk-nag's AWS Solutions checks on the whole app.
+ * `CDK_DEFAULT_ACCOUNT`/`CDK_DEFAULT_REGION`) with cdk-nag's AWS Solutions, Serverless and PCI DSS
+ * 3.2.1 checks on the whole app: an unacknowledged finding fails the synth.
  */
 export function buildApp(stage: string, app = new App()): { app: App; stack: PayoutLinkTrackerStack } {
   if (!(DEPLOYED_STAGES as readonly string[]).includes(stage)) {
@@ -41,7 +42,11 @@ export function buildApp(stage: string, app = new App()): { app: App; stack: Pay
     config,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true }),
+    new ServerlessChecks(app, { verbose: true }),
+    new PCIDSS321Checks(app, { verbose: true }),
+  );
   return { app, stack };
 }
 

@@ -5,6 +5,7 @@ import { LinkEvents } from './constructs/link-events.ts';
 import { LinkTable, TABLE_ACCESS } from './constructs/link-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { RecheckSchedule } from './constructs/recheck-schedule.ts';
+import { StageKey } from './constructs/stage-key.ts';
 import { TrackerApi } from './constructs/tracker-api.ts';
 import { TrackerFunction } from './constructs/tracker-function.ts';
 import { TrackerSecrets } from './constructs/tracker-secrets.ts';
@@ -29,6 +30,7 @@ function trackerEnvironment(config: StageConfig): Record<string, string> {
 /** One stage of the payout link tracker: every concern is a construct, composed here. */
 export class PayoutLinkTrackerStack extends Stack {
   readonly config: StageConfig;
+  readonly stageKey: StageKey;
   readonly table: LinkTable;
   readonly events: LinkEvents;
   readonly secrets: TrackerSecrets;
@@ -51,14 +53,19 @@ export class PayoutLinkTrackerStack extends Stack {
     Tags.of(this).add('project', 'payout-link-tracker', tagOptions);
     Tags.of(this).add('stage', config.stage, tagOptions);
 
+    this.stageKey = new StageKey(this, 'StageKey', { config });
+    const stageKey = this.stageKey;
     this.table = new LinkTable(this, 'Links', { config });
     this.events = new LinkEvents(this, 'Events', { config });
-    this.secrets = new TrackerSecrets(this, 'Secrets', { config });
+    this.secrets = new TrackerSecrets(this, 'Secrets', { config, stageKey });
 
     this.trackLink = new TrackerFunction(this, 'TrackLink', {
       name: 'track-link',
       entry: 'functions/track-link/handler.ts',
       config,
+      stageKey,
+      noDeadLetterQueueReason:
+        "Invoked synchronously by the HTTP API only: a failure is the caller's 5xx answer (alarmed on), there is no asynchronous event to keep.",
       description: 'HTTP API: tracks a payout link now, registers it for watching, lists links and events',
       memorySize: 512,
       // Under the HTTP API's 30 s integration limit.
@@ -73,6 +80,9 @@ export class PayoutLinkTrackerStack extends Stack {
       name: 'recheck-pending',
       entry: 'functions/recheck-pending/handler.ts',
       config,
+      stageKey,
+      noDeadLetterQueueReason:
+        "Its asynchronous invocations (the scheduler's) go on failure to an on-failure destination, the recheck-failed-runs queue (alarmed on), which also records the error; a DLQ as well would keep each failure twice.",
       description: 'Scheduled: rechecks the due links of one shard group and republishes the outbox',
       memorySize: 512,
       timeout: Duration.seconds(60),
@@ -87,20 +97,15 @@ export class PayoutLinkTrackerStack extends Stack {
       .bindTable(this.table, TABLE_ACCESS.recheckPending)
       .bindEventBus(this.events.bus)
       .bindInstantPaySecret(this.secrets.instantPay, config.instantPaySecretName);
-    // A failed run is not worth a retry: the next scheduled run takes over what is still due.
-    this.recheck.fn.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.minutes(config.scheduleRateMinutes),
-    });
-
-    this.schedule = new RecheckSchedule(this, 'RecheckSchedule', { config, recheck: this.recheck.fn });
+    this.schedule = new RecheckSchedule(this, 'RecheckSchedule', { config, recheck: this.recheck });
     this.webhooks = new WebhookSubscribers(this, 'Webhooks', {
       config,
       bus: this.events.bus,
       table: this.table,
       secrets: this.secrets,
+      stageKey,
     });
-    this.api = new TrackerApi(this, 'Api', { config, handler: this.trackLink.fn });
+    this.api = new TrackerApi(this, 'Api', { config, handler: this.trackLink.fn, stageKey });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
       functions: { trackLink: this.trackLink, recheck: this.recheck, deliver: this.webhooks.deliver },

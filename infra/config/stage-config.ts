@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAX_STAGE_AND_SUBSCRIBER_LENGTH } from '#shared/webhooks/routing.ts';
+import { MAX_STAGE_AND_SUBSCRIBER_LENGTH, subscriberNameProblems } from '#shared/webhooks/routing.ts';
 import { SubscriberSchema, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
 
 /** Log retention values CloudWatch accepts (days). */
@@ -41,14 +41,36 @@ export const StageConfigSchema = z
     }),
     /** How long the bus archive keeps events for replay. */
     archiveRetentionDays: z.number().int().min(1).max(3650),
+    /**
+     * Concurrent deliverers per subscriber queue (the SQS event source's MaximumConcurrency, 2 to
+     * 1000), so a redrive of dead letters cannot take the account's concurrency from the API.
+     */
+    webhookMaxConcurrency: z.number().int().min(2).max(1000),
   })
   .superRefine((config, context) => {
     const names = new Set<string>();
+    const secrets = new Map<string, string>();
     config.subscribers.forEach((subscriber, index) => {
       if (names.has(subscriber.name)) {
         context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message: 'is used twice' });
       }
       names.add(subscriber.name);
+      // One Secrets Manager name is one resource: a second one with it fails the deploy.
+      const secretOwner = secrets.get(subscriber.secretName);
+      if (subscriber.secretName === config.instantPaySecretName) {
+        context.addIssue({
+          code: 'custom',
+          path: ['subscribers', index, 'secretName'],
+          message: 'is the InstantPay secret (instantPaySecretName): give each subscriber its own',
+        });
+      } else if (secretOwner !== undefined && secretOwner !== subscriber.name) {
+        context.addIssue({
+          code: 'custom',
+          path: ['subscribers', index, 'secretName'],
+          message: `is also the secret of subscriber "${secretOwner}": give each subscriber its own`,
+        });
+      }
+      secrets.set(subscriber.secretName, secrets.get(subscriber.secretName) ?? subscriber.name);
       if (config.stage.length + subscriber.name.length > MAX_STAGE_AND_SUBSCRIBER_LENGTH) {
         context.addIssue({
           code: 'custom',
@@ -62,6 +84,10 @@ export const StageConfigSchema = z
         context.addIssue({ code: 'custom', path: ['subscribers', index, 'url'], message: problem });
       }
     });
+    const distinct = config.subscribers.map((subscriber) => subscriber.name);
+    for (const { index, message } of subscriberNameProblems(config.stage, distinct)) {
+      context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message });
+    }
   });
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
@@ -73,6 +99,7 @@ const defaults = {
   maskPersonalData: true,
   subscribers: [],
   apiThrottle: { rateLimit: 50, burstLimit: 100 },
+  webhookMaxConcurrency: 2,
 } satisfies Partial<StageConfig>;
 
 /**
@@ -124,6 +151,7 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
     removalPolicy: 'retain',
     archiveRetentionDays: 90,
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    webhookMaxConcurrency: 10,
     subscribers: [
       {
         name: 'merchant-ledger',

@@ -30,6 +30,8 @@ export type TableAction =
 export interface TableAccess {
   readonly actions: readonly TableAction[];
   readonly queryIndexes?: readonly string[];
+  /** Only items with these partition keys (`dynamodb:LeadingKeys`); no access at all when empty. */
+  readonly leadingKeys?: readonly string[];
 }
 
 /**
@@ -54,9 +56,9 @@ export const TABLE_ACCESS = {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     queryIndexes: [DUE_INDEX.indexName, OUTBOX_INDEX.indexName],
   },
-  /** The per-subscriber state (the disabled flag after a 410). */
+  /** The per-subscriber state (the disabled flag after a 410): get and set, on its subscribers' keys (`leadingKeys`). */
   deliverWebhooks: {
-    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
   },
 } as const satisfies Record<string, TableAccess>;
 
@@ -101,9 +103,14 @@ export class LinkTable extends Construct {
     return `${this.table.tableArn}/index/${indexName}`;
   }
 
-  /** Exactly the access given: the actions on the table, `dynamodb:Query` on the named indexes. */
+  /** Exactly the access given: the actions on the table (on `leadingKeys` only, if given), `dynamodb:Query` on the named indexes. */
   grant(fn: TrackerFunction, access: TableAccess): void {
-    fn.allow(access.actions, [this.table.tableArn]);
+    if (access.leadingKeys) {
+      if (access.leadingKeys.length === 0) return;
+      fn.allow(access.actions, [this.table.tableArn], {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...access.leadingKeys] },
+      });
+    } else fn.allow(access.actions, [this.table.tableArn]);
     if (access.queryIndexes?.length) {
       fn.allow(
         ['dynamodb:Query'],

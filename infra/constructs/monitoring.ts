@@ -93,7 +93,7 @@ export class Monitoring extends Construct {
           .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })
           .createAlarm(this, `DeadLetters${index}`, {
             alarmName,
-            alarmDescription: `Messages in the ${dlq.label} dead-letter queue: inspect, fix, then redrive them.`,
+            alarmDescription: `Messages in the ${dlq.label} dead-letter queue: ${dlq.remedy ?? 'inspect, fix, then redrive them'}.`,
             threshold: 0,
             comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluationPeriods: 1,

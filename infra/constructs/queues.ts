@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
@@ -11,6 +11,20 @@ export interface DeadLetterQueue {
   /** Says in a few words what lands there (`webhook merchant-ledger deliveries`). */
   readonly label: string;
   readonly queue: Queue;
+  /** What the operator does with its messages, for the alarm (default: inspect, fix, then redrive). */
+  readonly remedy?: string;
+}
+
+/**
+ * Acknowledges, on a queue that is itself the end of a failure path (a DLQ or a failure
+ * destination), the checks asking it for a dead-letter queue of its own.
+ */
+export function acknowledgeEndOfFailurePath(queue: Queue, what: string): void {
+  const reason = `This queue is itself ${what} (watched by an alarm); it needs no dead-letter queue of its own.`;
+  Validations.of(queue.node.defaultChild!).acknowledge(
+    { id: 'AwsSolutions-SQS3', reason },
+    { id: 'Serverless-SQSRedrivePolicy', reason },
+  );
 }
 
 /**

@@ -12,7 +12,8 @@ import {
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
-import { type DeadLetterQueue, secureQueue } from './queues.ts';
+import { acknowledgeEndOfFailurePath, type DeadLetterQueue, secureQueue } from './queues.ts';
+import { INLINE_POLICY_REASON, type TrackerFunction } from './tracker-function.ts';
 
 /**
  * A run that could not be started is retried briefly and then left to the next one (a minute
@@ -22,30 +23,45 @@ export const SCHEDULE_RETRY = { retryAttempts: 2, maxEventAge: Duration.minutes(
 
 export interface RecheckScheduleProps {
   readonly config: StageConfig;
-  readonly recheck: IFunction;
+  readonly recheck: TrackerFunction;
 }
 
 /**
  * EventBridge Scheduler: one schedule per shard group (`recheckParallelRuns`), each invoking
  * `recheck-pending` with `{"shardGroup": i}` every `scheduleRateMinutes`, through a role that may
- * invoke that function and write to the DLQ, nothing else.
+ * invoke that function and write to the DLQ, nothing else. A run the scheduler started but that
+ * failed, or was too old to start, goes to the function's on-failure destination.
  */
 export class RecheckSchedule extends Construct {
   readonly schedules: Schedule[] = [];
   readonly deadLetterQueue: Queue;
+  /** The recheck function's on-failure destination: records of asynchronous invocations that failed. */
+  readonly failedRuns: Queue;
   readonly role: Role;
 
   constructor(scope: Construct, id: string, props: RecheckScheduleProps) {
     super(scope, id);
-    const { config, recheck } = props;
+    const { config } = props;
+    const recheck = props.recheck.fn;
     const stack = Stack.of(this);
 
     this.deadLetterQueue = secureQueue(this, 'DeadLetters', config, {
       queueName: `payout-link-tracker-${config.stage}-recheck-schedule-dlq`,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the schedule target dead-letter queue (watched by an alarm).',
+    acknowledgeEndOfFailurePath(this.deadLetterQueue, 'the schedule target dead-letter queue');
+
+    this.failedRuns = secureQueue(this, 'FailedRuns', config, {
+      queueName: `payout-link-tracker-${config.stage}-recheck-failed-runs`,
+    });
+    acknowledgeEndOfFailurePath(this.failedRuns, "the recheck function's on-failure destination");
+    // Lambda writes the record with the function's role: SendMessage, not CDK's SqsDestination's three actions.
+    props.recheck.allow(['sqs:SendMessage'], [this.failedRuns.queueArn]);
+    const failedRunsQueueArn = this.failedRuns.queueArn;
+    // A failed run is not worth a retry: the next scheduled run takes over what is still due.
+    recheck.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(config.scheduleRateMinutes),
+      onFailure: { bind: () => ({ destination: failedRunsQueueArn }) },
     });
 
     // Our own role: the L2 Lambda target grants the function ARN and "<arn>:*" (every version).
@@ -91,10 +107,21 @@ export class RecheckSchedule extends Construct {
         }),
       );
     }
+    Validations.of(this.role.node.defaultChild!).acknowledge({
+      id: 'PCI.DSS.321-IAMNoInlinePolicy',
+      reason: INLINE_POLICY_REASON,
+    });
   }
 
   get deadLetterQueues(): DeadLetterQueue[] {
-    return [{ label: 'recheck schedule', queue: this.deadLetterQueue }];
+    return [
+      { label: 'recheck schedule', queue: this.deadLetterQueue },
+      {
+        label: 'recheck failed runs',
+        queue: this.failedRuns,
+        remedy: 'inspect the error, fix its cause, then purge (the next run took over what was due)',
+      },
+    ];
   }
 }
 

@@ -1,13 +1,14 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import type { StageKey } from './stage-key.ts';
 
 /**
  * The contract's routes, plus two catch-alls so that a wrong method on a known path reaches the
@@ -45,6 +46,8 @@ const ACCESS_LOG_FIELDS = {
 export interface TrackerApiProps {
   readonly config: StageConfig;
   readonly handler: IFunction;
+  /** Encrypts the access logs. */
+  readonly stageKey: StageKey;
 }
 
 /** The HTTP API (API Gateway v2) in front of `track-link`: IAM on every route, stage throttling, JSON access logs. */
@@ -69,10 +72,7 @@ export class TrackerApi extends Construct {
       this.api.addRoutes({ path: route.path, methods: route.methods, integration });
     }
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: config.logRetentionDays as RetentionDays,
-      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
+    this.accessLogs = props.stageKey.logGroup(this, 'AccessLogs', 'api-access');
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',

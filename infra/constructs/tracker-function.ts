@@ -1,20 +1,22 @@
 import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, type Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
   NodejsFunction,
   OutputFormat,
   SourceMapMode,
 } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { METRICS_NAMESPACE } from '#shared/observability/emf.ts';
 import type { LinkTable, TableAccess } from './link-table.ts';
+import type { StageKey } from './stage-key.ts';
 
 /** The repository root: entries and the lock file are found from here, whatever the working directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,6 +41,12 @@ export const HOUSE_BUNDLING = {
   tsconfig: `${PROJECT_ROOT}tsconfig.json`,
 } satisfies BundlingOptions;
 
+export const OUTSIDE_VPC_REASON =
+  'Nothing it calls is in a VPC: DynamoDB, EventBridge, SQS and Secrets Manager are public AWS endpoints reached over TLS with IAM, InstantPay and the webhook subscribers are on the internet. A VPC would isolate nothing and put NAT in the path of every call.';
+
+export const INLINE_POLICY_REASON =
+  "The role's own policy: made with the role, attached to it alone and deleted with it (AWS's advice for a strict one-to-one policy and identity); the infra tests pin its every action, resource and condition. A managed policy would be a reusable object that no other identity should use.";
+
 /** The house functions' `NODE_OPTIONS`: readable stack traces, at a cost at cold start (docs/PERFORMANCE.md). */
 export const HOUSE_NODE_OPTIONS = '--enable-source-maps';
 
@@ -48,9 +56,16 @@ export interface TrackerFunctionProps {
   /** The handler's entry file, relative to the repository root (`functions/track-link/handler.ts`). */
   readonly entry: string;
   readonly config: StageConfig;
+  /** Encrypts the function's log group (and the secrets it is granted). */
+  readonly stageKey: StageKey;
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
+  /**
+   * Why the function has no dead-letter queue of its own (cdk-nag Serverless-LambdaDLQ): how its
+   * failed invocations are kept or surfaced instead.
+   */
+  readonly noDeadLetterQueueReason: string;
   /** Added to the house environment (a key given here wins over the house default). */
   readonly environment?: Record<string, string>;
 }
@@ -74,10 +89,7 @@ export class TrackerFunction extends Construct {
     this.serviceName = props.name;
     this.functionName = `payout-link-tracker-${config.stage}-${props.name}`;
 
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: config.logRetentionDays as RetentionDays,
-      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
+    this.logGroup = props.stageKey.logGroup(this, 'Logs', props.name);
     // Our own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -110,14 +122,22 @@ export class TrackerFunction extends Construct {
       bundling: HOUSE_BUNDLING,
     });
 
+    const cfnFunction = this.fn.node.defaultChild as CfnFunction;
+    Validations.of(cfnFunction).acknowledge(
+      { id: 'Serverless-LambdaDLQ', reason: props.noDeadLetterQueueReason },
+      { id: 'PCI.DSS.321-LambdaInsideVPC', reason: OUTSIDE_VPC_REASON },
+    );
     // Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's policy.
     const policy = this.role.node.tryFindChild('DefaultPolicy') as Policy | undefined;
     if (policy) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords take "*": they have no resource-level permissions (infra tests check that no other action has "*").',
-      });
+      Validations.of(policy).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords take "*": they have no resource-level permissions (infra tests check that no other action has "*").',
+        },
+        { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason: INLINE_POLICY_REASON },
+      );
     }
   }
 
@@ -127,10 +147,19 @@ export class TrackerFunction extends Construct {
     return this;
   }
 
-  /** Allows exactly these actions on exactly these resources. */
-  allow(actions: readonly string[], resources: readonly string[]): this {
+  /** Allows exactly these actions on exactly these resources, under these conditions if given. */
+  allow(
+    actions: readonly string[],
+    resources: readonly string[],
+    conditions?: Record<string, Record<string, unknown>>,
+  ): this {
     this.role.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [...resources] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...actions],
+        resources: [...resources],
+        ...(conditions ? { conditions } : {}),
+      }),
     );
     return this;
   }
@@ -157,9 +186,31 @@ export class TrackerFunction extends Construct {
   /** `secretsmanager:GetSecretValue` on the secret: the one call Powertools' SecretsProvider makes. */
   grantSecretRead(...secrets: ISecret[]): this {
     if (secrets.length === 0) return this;
-    return this.allow(
+    this.allow(
       ['secretsmanager:GetSecretValue'],
       secrets.map((secret) => secret.secretArn),
     );
+    return this.allowSecretKey(['kms:Decrypt'], secrets);
+  }
+
+  /**
+   * These actions on the secrets' customer-managed key, only through Secrets Manager and only for
+   * these secrets (Secrets Manager puts the secret's ARN in the encryption context).
+   */
+  allowSecretKey(actions: readonly string[], secrets: readonly ISecret[]): this {
+    const byKey = new Map<IKey, ISecret[]>();
+    for (const secret of secrets) {
+      if (secret.encryptionKey)
+        byKey.set(secret.encryptionKey, [...(byKey.get(secret.encryptionKey) ?? []), secret]);
+    }
+    for (const [key, keySecrets] of byKey) {
+      this.allow(actions, [key.keyArn], {
+        StringEquals: {
+          'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
+          'kms:EncryptionContext:SecretARN': keySecrets.map((secret) => secret.secretArn),
+        },
+      });
+    }
+    return this;
   }
 }

@@ -2,6 +2,7 @@ import { CustomResource, Duration, RemovalPolicy, SecretValue, Validations } fro
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import type { StageKey } from './stage-key.ts';
 import { TrackerFunction } from './tracker-function.ts';
 
 /** What the stack writes into a secret an operator (or the seed) has to fill: the functions reject it by name. */
@@ -25,9 +26,10 @@ export class TrackerSecrets extends Construct {
   /** The custom resource function that seeds the webhook secrets (absent without subscribers). */
   readonly seeder: TrackerFunction | undefined;
 
-  constructor(scope: Construct, id: string, props: { config: StageConfig }) {
+  constructor(scope: Construct, id: string, props: { config: StageConfig; stageKey: StageKey }) {
     super(scope, id);
-    const { config } = props;
+    const { config, stageKey } = props;
+    const encryptionKey = stageKey.key;
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.instantPay = new Secret(this, 'InstantPay', {
@@ -35,6 +37,7 @@ export class TrackerSecrets extends Construct {
       description: `InstantPay credentials of ${config.stage}: {clientId, clientSecret, endpointIp, authCode?, baseUrl?}`,
       // Not a secret: the marker the functions reject with "set the InstantPay secret".
       secretStringValue: SecretValue.unsafePlainText(PLACEHOLDER_SECRET),
+      encryptionKey,
       removalPolicy,
     });
     Validations.of(this.instantPay).acknowledge({
@@ -48,6 +51,9 @@ export class TrackerSecrets extends Construct {
       name: 'webhook-secret-seed',
       entry: 'infra/constructs/webhook-secret-seed/handler.ts',
       config,
+      stageKey,
+      noDeadLetterQueueReason:
+        'CloudFormation invokes it during a deploy and waits for its answer: a failure fails the deploy (and rolls it back) in front of the operator, and a record kept after the deploy would hold nothing to redrive.',
       description: 'Custom resource: gives a new webhook subscriber secret its first whsec_ value',
       memorySize: 256,
       timeout: Duration.seconds(30),
@@ -57,14 +63,15 @@ export class TrackerSecrets extends Construct {
         secretName: subscriber.secretName,
         description: `Webhook signing secret of subscriber ${subscriber.name} (${config.stage}): {current, previous?, previousValidUntil?}`,
         secretStringValue: SecretValue.unsafePlainText(PLACEHOLDER_SECRET),
+        encryptionKey,
         removalPolicy,
       });
       Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: ROTATION_REASON.webhook });
       this.webhook.set(subscriber.name, secret);
-      this.seeder.allow(
-        ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-        [secret.secretArn],
-      );
+      // Get to see a placeholder (Decrypt), Put a first value (GenerateDataKey for its new version).
+      this.seeder
+        .allow(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], [secret.secretArn])
+        .allowSecretKey(['kms:Decrypt', 'kms:GenerateDataKey'], [secret]);
       const seed = new CustomResource(this, `Seed-${subscriber.name}`, {
         serviceToken: this.seeder.fn.functionArn,
         resourceType: 'Custom::WebhookSecretSeed',

@@ -1,14 +1,22 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { type CfnRule, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnRule,
+  type IEventBus,
+  type IRule,
+  type IRuleTarget,
+  Rule,
+  type RuleTargetConfig,
+} from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { subscriberStateKey } from '#shared/webhooks/subscriber-state.ts';
 import { type LinkTable, TABLE_ACCESS } from './link-table.ts';
-import { type DeadLetterQueue, secureQueue } from './queues.ts';
+import { acknowledgeEndOfFailurePath, type DeadLetterQueue, secureQueue } from './queues.ts';
+import type { StageKey } from './stage-key.ts';
 import { TrackerFunction } from './tracker-function.ts';
 import type { TrackerSecrets } from './tracker-secrets.ts';
 
@@ -34,6 +42,7 @@ export interface WebhookSubscribersProps {
   readonly bus: IEventBus;
   readonly table: LinkTable;
   readonly secrets: TrackerSecrets;
+  readonly stageKey: StageKey;
 }
 
 /**
@@ -54,11 +63,17 @@ export class WebhookSubscribers extends Construct {
       name: 'deliver-webhooks',
       entry: 'functions/deliver-webhooks/handler.ts',
       config,
+      stageKey: props.stageKey,
+      noDeadLetterQueueReason:
+        "Invoked synchronously by its SQS event sources only: a failed message returns to the subscriber's queue and, past the redrive policy, lands in the subscriber's DLQ (alarmed on).",
       description: 'Delivers payout link events to webhook subscribers, signed (Standard Webhooks)',
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: { SECRET_MAX_AGE_SECONDS: '300' },
-    }).bindTable(props.table, TABLE_ACCESS.deliverWebhooks);
+    }).bindTable(props.table, {
+      ...TABLE_ACCESS.deliverWebhooks,
+      leadingKeys: config.subscribers.map((subscriber) => subscriberStateKey(subscriber.name).pk),
+    });
 
     const targets: { name: string; url: string; secretName: string; deadLetterQueueUrl: string }[] = [];
     for (const subscriber of config.subscribers) {
@@ -82,30 +97,51 @@ export class WebhookSubscribers extends Construct {
         eventBus: props.bus,
         // Replaced below by the shared pattern, written exactly as the local cloud uses it.
         eventPattern: { source: [EVENT_SOURCE] },
-        targets: [new SqsQueue(queue, { ...RULE_TARGET_RETRY, deadLetterQueue: ruleDeadLetterQueue })],
+        targets: [new ExactQueueTarget(queue, ruleDeadLetterQueue)],
       });
       (rule.node.defaultChild as CfnRule).addPropertyOverride(
         'EventPattern',
         subscriberRulePattern(subscriber),
       );
 
-      for (const dlq of [deadLetterQueue, ruleDeadLetterQueue]) {
-        Validations.of(dlq).acknowledge({
-          id: 'AwsSolutions-SQS3',
-          reason: 'This queue is itself a dead-letter queue (watched by an alarm); it needs none of its own.',
-        });
-      }
+      acknowledgeEndOfFailurePath(
+        deadLetterQueue,
+        `the dead-letter queue of ${subscriber.name}'s deliveries`,
+      );
+      acknowledgeEndOfFailurePath(
+        ruleDeadLetterQueue,
+        `the dead-letter queue of ${subscriber.name}'s rule target`,
+      );
 
-      this.deliver.fn.addEventSource(
-        new SqsEventSource(queue, {
+      // SqsEventSource's own id, kept: Lambda refuses a second mapping of a queue to a function, so a new id fails the deploy.
+      const mapping = this.deliver.fn.addEventSourceMapping(
+        `SqsEventSource:${Names.nodeUniqueId(queue.node)}`,
+        {
+          eventSourceArn: queue.queueArn,
           batchSize: WEBHOOK_QUEUE.batchSize,
           maxBatchingWindow: Duration.seconds(WEBHOOK_QUEUE.maxBatchingWindowSeconds),
           reportBatchItemFailures: true,
-        }),
+          // MaximumConcurrency, not reserved concurrency: it takes nothing from the account pool, and a capped poller leaves messages queued instead of throttling them.
+          maxConcurrency: config.webhookMaxConcurrency,
+        },
       );
-      // Backoff is the function's: it sets each failed delivery's visibility (the grant above covers
-      // the queue's own consumer actions, ChangeMessageVisibility included) and moves expired ones here.
+      Validations.of(mapping.node.defaultChild!).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason:
+          "Lambda has no on-failure destination for an SQS event source (only for Kinesis, DynamoDB Streams and Kafka): the queue's redrive policy is its failure path, to the subscriber's dead-letter queue, where the function also moves deliveries that failed for 24 hours.",
+      });
+      // The mapping polls (Receive, Delete, GetQueueAttributes); backoff is the function's: it sets each
+      // failed delivery's visibility and moves expired ones to the DLQ.
       this.deliver
+        .allow(
+          [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ChangeMessageVisibility',
+          ],
+          [queue.queueArn],
+        )
         .allow(['sqs:SendMessage'], [deadLetterQueue.queueArn])
         .grantSecretRead(props.secrets.webhookSecret(subscriber.name));
 
@@ -122,5 +158,37 @@ export class WebhookSubscribers extends Construct {
       );
     }
     this.deliver.setEnv('WEBHOOK_SUBSCRIBERS', Stack.of(this).toJsonString(targets));
+  }
+}
+
+/**
+ * An SQS rule target with the retry policy and DLQ, whose queue policies let this rule send, nothing
+ * more (CDK's SqsQueue target also grants GetQueueAttributes and GetQueueUrl, which EventBridge never calls).
+ */
+class ExactQueueTarget implements IRuleTarget {
+  constructor(
+    private readonly queue: Queue,
+    private readonly deadLetterQueue: Queue,
+  ) {}
+
+  bind(rule: IRule): RuleTargetConfig {
+    for (const queue of [this.queue, this.deadLetterQueue]) {
+      queue.addToResourcePolicy(
+        new PolicyStatement({
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+        }),
+      );
+    }
+    return {
+      arn: this.queue.queueArn,
+      deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      retryPolicy: {
+        maximumEventAgeInSeconds: RULE_TARGET_RETRY.maxEventAge.toSeconds(),
+        maximumRetryAttempts: RULE_TARGET_RETRY.retryAttempts,
+      },
+    };
   }
 }

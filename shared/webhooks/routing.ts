@@ -39,6 +39,58 @@ export function subscriberOfQueueArn(stage: string, queueArn: string): string | 
   return queueName.slice(prefix.length);
 }
 
+/** Endings of the derived queue names: a subscriber name ending so takes (or looks like) another's DLQ. */
+export const RESERVED_SUBSCRIBER_NAME_ENDINGS = ['-dlq', '-rule'] as const;
+
+/**
+ * Why these subscriber names cannot share a stage, by index: a name ending like a derived queue name,
+ * or any queue or rule name of one subscriber that is also another's, or a queue that
+ * `subscriberOfQueueArn` would not route back to its subscriber (checked on the derivation itself).
+ */
+export function subscriberNameProblems(
+  stage: string,
+  names: readonly string[],
+): { index: number; message: string }[] {
+  const problems: { index: number; message: string }[] = [];
+  const owners = new Map<string, string>();
+  names.forEach((name, index) => {
+    const ending = RESERVED_SUBSCRIBER_NAME_ENDINGS.find((end) => name.endsWith(end));
+    if (ending) {
+      problems.push({
+        index,
+        message: `must not end in "${ending}": dead-letter queues are named <queue>-dlq and <queue>-rule-dlq, so ${RESERVED_SUBSCRIBER_NAME_ENDINGS.map((end) => `"${end}"`).join(' and ')} are reserved`,
+      });
+      return;
+    }
+    const derived = webhookResourceNames(stage, name);
+    const arn = (queue: string) => `arn:aws:sqs:region:000000000000:${queue}`;
+    if (
+      subscriberOfQueueArn(stage, arn(derived.queue)) !== name ||
+      subscriberOfQueueArn(stage, arn(derived.deadLetterQueue)) !== undefined ||
+      subscriberOfQueueArn(stage, arn(derived.ruleDeadLetterQueue)) !== undefined
+    ) {
+      problems.push({ index, message: 'gives queue names that do not route back to this subscriber' });
+      return;
+    }
+    const taken = [
+      `queue ${derived.queue}`,
+      `queue ${derived.deadLetterQueue}`,
+      `queue ${derived.ruleDeadLetterQueue}`,
+      `rule ${derived.rule}`,
+    ];
+    const clash = taken.find((resource) => owners.has(resource) && owners.get(resource) !== name);
+    if (clash) {
+      problems.push({
+        index,
+        message: `gives the ${clash}, which subscriber "${owners.get(clash)}" has too`,
+      });
+      return;
+    }
+    for (const resource of taken) owners.set(resource, name);
+  });
+  return problems;
+}
+
 /** A delivery is retried for at least this long before it goes to the dead-letter queue. */
 export const RETRY_WINDOW_MS = 24 * 3600 * 1000;
 /**

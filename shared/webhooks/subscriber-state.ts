@@ -30,7 +30,7 @@ export class SubscriberStateStore {
     const cached = this.cache.get(name);
     if (!options.fresh && cached && cached.until > now) return cached.state;
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: key(name), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: subscriberStateKey(name), ConsistentRead: true }),
     );
     const state = stateOf(Item);
     this.cache.set(name, { state, until: now + this.cacheMs });
@@ -39,7 +39,10 @@ export class SubscriberStateStore {
 
   async set(name: string, state: SubscriberState, now = Date.now()): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...key(name), type: 'subscriber', ...state } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...subscriberStateKey(name), type: 'subscriber', ...state },
+      }),
     );
     this.cache.set(name, { state, until: now + this.cacheMs });
   }
@@ -49,7 +52,12 @@ export class SubscriberStateStore {
     const { Attributes } = await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...key(name), type: 'subscriber', disabled: false, enabledAt: new Date(now).toISOString() },
+        Item: {
+          ...subscriberStateKey(name),
+          type: 'subscriber',
+          disabled: false,
+          enabledAt: new Date(now).toISOString(),
+        },
         ReturnValues: 'ALL_OLD',
       }),
     );
@@ -67,6 +75,7 @@ function stateOf(item: Record<string, unknown> | undefined): SubscriberState {
   };
 }
 
-function key(name: string) {
+/** The one item of a subscriber's state; its partition key is also the deliverer's IAM `LeadingKeys`. */
+export function subscriberStateKey(name: string) {
   return { pk: `SUBSCRIBER#${name}`, sk: 'STATE' };
 }

@@ -72,7 +72,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
 describe.each(DEPLOYED_STAGES)('npx cdk synth -c stage=%s', (stage) => {
-  it('synthesizes offline, bundling every function, with cdk-nag passing', () => {
+  it('synthesizes offline, bundling every function, with the three cdk-nag packs passing', () => {
     const synth = synths.get(stage)!;
     expect(synth.exitCode, synth.output).toBe(0);
     const template = JSON.parse(readFileSync(templatePath(stage), 'utf8')) as {
@@ -85,7 +85,7 @@ describe.each(DEPLOYED_STAGES)('npx cdk synth -c stage=%s', (stage) => {
       expect(existsSync(join(synth.outdir, bundle, 'index.mjs'))).toBe(true);
       expect(existsSync(join(synth.outdir, bundle, 'index.mjs.map'))).toBe(true);
     }
-    expect(synth.output).not.toMatch(/AwsSolutions-/);
+    expect(synth.output).not.toMatch(/AwsSolutions-|Serverless-|PCI\.DSS\.321-/);
   });
 });
 

@@ -1,11 +1,13 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp, DEPLOYED_STAGES } from '#infra/app.ts';
 import { parseStageConfig, STAGES, stageConfig } from '#infra/config/stage-config.ts';
+import { LOGS_KEY_ACTIONS } from '#infra/constructs/stage-key.ts';
 import { registrySchemas } from '#infra/schemas/published-schemas.ts';
 import { PayoutLinkTrackerStack } from '#infra/stack.ts';
 import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
@@ -16,14 +18,20 @@ import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
 import {
   asArray,
+  describeCondition,
   describeResource,
   grants,
+  grantsIf,
   grantsOfRole,
   identityStatements,
   only,
   type Resource,
+  type Statement,
   synthStage,
 } from './template-helpers.ts';
+
+/** The cdk-nag packs the app runs as validation plugins (`infra/app.ts`). */
+const NAG_PACKS = [AwsSolutionsChecks, ServerlessChecks, PCIDSS321Checks];
 
 const HOUSE_ENV = [
   'STAGE',
@@ -101,6 +109,20 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
   const busId = () => only(template(), 'AWS::Events::EventBus').id;
   const queueId = (queueName: string) => only(template(), 'AWS::SQS::Queue', { QueueName: queueName }).id;
   const secretId = (name: string) => only(template(), 'AWS::SecretsManager::Secret', { Name: name }).id;
+  const stageKeyId = () =>
+    only(template(), 'AWS::KMS::Key', { Description: `${prefix}: log groups and secrets` }).id;
+  /** `actions` on the stage key through Secrets Manager, for exactly these secrets. */
+  const secretKeyGrants = (actions: string[], ...secretNames: string[]) =>
+    grantsIf(
+      {
+        StringEquals: {
+          'kms:ViaService': 'secretsmanager.ref(AWS::Region).amazonaws.com',
+          'kms:EncryptionContext:SecretARN': secretNames.map((name) => `ref(${secretId(name)})`),
+        },
+      },
+      actions,
+      `arn(${stageKeyId()})`,
+    );
   const retained = config.removalPolicy === 'retain';
 
   it('is named for its stage', () => {
@@ -168,22 +190,42 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       );
     });
 
-    it('gives every function its own log group with the stage retention', () => {
+    it('gives every function its own log group with the stage retention, under the stage key', () => {
       for (const name of ['track-link', 'recheck-pending', 'deliver-webhooks']) {
         const logGroup = (fn(name).resource.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup;
         const id = (logGroup as { Ref: string }).Ref;
         const resource = template().toJSON().Resources[id] as Resource;
         expect(resource.Type).toBe('AWS::Logs::LogGroup');
+        expect(resource.Properties.LogGroupName).toBe(`/payout-link-tracker/${stage}/${name}`);
         expect(resource.Properties.RetentionInDays).toBe(config.logRetentionDays);
         expect(resource.DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
       }
-      template().allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetentionDays });
+      template().allResourcesProperties('AWS::Logs::LogGroup', {
+        RetentionInDays: config.logRetentionDays,
+        KmsKeyId: { 'Fn::GetAtt': [stageKeyId(), 'Arn'] },
+      });
     });
 
-    it('does not retry a failed scheduled run (the next run takes over)', () => {
+    it('bounds the deliverer per subscriber queue and reserves no account concurrency', () => {
+      for (const mapping of Object.values(template().findResources('AWS::Lambda::EventSourceMapping'))) {
+        expect((mapping as Resource).Properties.ScalingConfig).toEqual({
+          MaximumConcurrency: config.webhookMaxConcurrency,
+        });
+      }
+      for (const name of ['track-link', 'recheck-pending', 'deliver-webhooks']) {
+        expect(fn(name).resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+    });
+
+    it('does not retry a failed scheduled run (the next run takes over), and keeps its record in the failed-runs queue', () => {
+      template().resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
       template().hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: fn('recheck-pending').id },
         MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: config.scheduleRateMinutes * 60,
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [queueId(`${prefix}-recheck-failed-runs`), 'Arn'] } },
+        },
       });
     });
   });
@@ -364,6 +406,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           BatchSize: WEBHOOK_QUEUE.batchSize,
           MaximumBatchingWindowInSeconds: WEBHOOK_QUEUE.maxBatchingWindowSeconds,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: config.webhookMaxConcurrency },
         });
       }
       template().resourceCountIs('AWS::Lambda::EventSourceMapping', config.subscribers.length);
@@ -373,6 +416,30 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           detail: { status: ['CLAIMED', 'CANCELLED', 'EXPIRED'] },
         });
       }
+    });
+
+    it('lets each rule, and nothing else, send to its queue and its rule DLQ', () => {
+      const allowsOf = (queue: string) =>
+        (Object.values(template().findResources('AWS::SQS::QueuePolicy')) as Resource[])
+          .filter((policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queue }]))
+          .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+          .filter((statement) => statement.Effect === 'Allow')
+          .map(
+            (statement) =>
+              `${JSON.stringify(statement.Principal)} ${asArray(statement.Action).sort().join(',')} on ${asArray(statement.Resource).map(describeResource).join(',')} if ${describeCondition(statement.Condition)}`,
+          );
+      for (const subscriber of config.subscribers) {
+        const names = webhookResourceNames(stage, subscriber.name);
+        const rule = only(template(), 'AWS::Events::Rule', { Name: names.rule }).id;
+        for (const queue of [queueId(names.queue), queueId(names.ruleDeadLetterQueue)]) {
+          expect(allowsOf(queue)).toEqual([
+            `{"Service":"events.amazonaws.com"} sqs:SendMessage on arn(${queue}) if ArnEquals aws:SourceArn=[arn(${rule})]`,
+          ]);
+        }
+        expect(allowsOf(queueId(names.deadLetterQueue))).toEqual([]);
+      }
+      expect(allowsOf(queueId(`${prefix}-recheck-schedule-dlq`))).toEqual([]);
+      expect(allowsOf(queueId(`${prefix}-recheck-failed-runs`))).toEqual([]);
     });
 
     it('gives every rule target an explicit 24 h / 185 attempts retry policy and its own DLQ', () => {
@@ -402,7 +469,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           },
         });
       }
-      expect(Object.keys(queues)).toHaveLength(1 + 3 * config.subscribers.length);
+      expect(Object.keys(queues)).toHaveLength(2 + 3 * config.subscribers.length);
     });
   });
 
@@ -430,10 +497,61 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
     });
   });
 
+  describe('stage key', () => {
+    const keyStatements = () => {
+      const key = template().toJSON().Resources[stageKeyId()] as Resource;
+      const policy = key.Properties.KeyPolicy as { Statement: Statement[] };
+      return policy.Statement.map((statement) => {
+        const principal = statement.Principal as { AWS?: unknown; Service?: unknown };
+        const who = principal.AWS
+          ? describeResource(principal.AWS)
+          : `service ${describeResource(principal.Service)}`;
+        const condition = statement.Condition ? ` if ${describeCondition(statement.Condition)}` : '';
+        return `${statement.Effect} ${who}: ${asArray(statement.Action).sort().join(',')}${condition}`;
+      }).sort();
+    };
+
+    it('is rotated and kept with a retain stage', () => {
+      const key = template().toJSON().Resources[stageKeyId()] as Resource;
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
+    });
+
+    it('encrypts every secret and every log group', () => {
+      const keyArn = { 'Fn::GetAtt': [stageKeyId(), 'Arn'] };
+      for (const secret of Object.values(template().findResources('AWS::SecretsManager::Secret'))) {
+        expect((secret as Resource).Properties.KmsKeyId).toEqual(keyArn);
+      }
+      const logGroups = Object.values(template().findResources('AWS::Logs::LogGroup')) as Resource[];
+      expect(logGroups).toHaveLength(4 + (config.subscribers.length > 0 ? 1 : 0));
+      for (const logGroup of logGroups) expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
+    });
+
+    it('lets CloudWatch Logs use it for exactly the stage log groups, and Secrets Manager for the account', () => {
+      const root = 'arn:ref(AWS::Partition):iam::ref(AWS::AccountId):root';
+      const logGroupArns = (Object.values(template().findResources('AWS::Logs::LogGroup')) as Resource[]).map(
+        (logGroup) =>
+          `arn:ref(AWS::Partition):logs:ref(AWS::Region):ref(AWS::AccountId):log-group:${String(logGroup.Properties.LogGroupName)}`,
+      );
+      expect(keyStatements()).toEqual(
+        [
+          `Allow ${root}: kms:*`,
+          `Allow service logs.ref(AWS::Region).amazonaws.com: ${[...LOGS_KEY_ACTIONS].sort().join(',')} if ${describeCondition(
+            { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArns } },
+          )}`,
+          `Allow ${root}: kms:CreateGrant,kms:Decrypt,kms:DescribeKey,kms:Encrypt,kms:GenerateDataKey*,kms:ReEncrypt* if ${describeCondition(
+            { StringEquals: { 'kms:ViaService': 'secretsmanager.ref(AWS::Region).amazonaws.com' } },
+          )}`,
+        ].sort(),
+      );
+    });
+  });
+
   describe('monitoring', () => {
     it('alarms on every DLQ, function errors and throttles, upstream error rate, the oldest due link and API 5xx', () => {
       const dlqLabels = [
         'recheck-schedule',
+        'recheck-failed-runs',
         ...config.subscribers.flatMap((s) => [
           `webhook-${s.name}-deliveries`,
           `webhook-${s.name}-rule-target`,
@@ -529,6 +647,11 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         for (const resource of asArray(statement.Resource).map(describeResource)) {
           if (resource !== '*') expect(resource, owner).not.toMatch(/\*/);
         }
+        // A condition narrows a grant only if it names exact values: no pattern, no wildcard.
+        if (statement.Condition !== undefined) {
+          expect(Object.keys(statement.Condition as object).join(), owner).not.toMatch(/Like|IfExists/);
+          expect(describeCondition(statement.Condition), owner).not.toMatch(/[*?]/);
+        }
       }
       for (const role of Object.values(template().findResources('AWS::IAM::Role')) as Resource[]) {
         expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -555,6 +678,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           ...grants(['dynamodb:Query'], `${table}/index/byState`),
           ...grants(['events:PutEvents'], `arn(${busId()})`),
           ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
+          ...secretKeyGrants(['kms:Decrypt'], config.instantPaySecretName),
         ].sort(),
       );
     });
@@ -569,29 +693,42 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           ...grants(['dynamodb:Query'], `${table}/index/due`, `${table}/index/outbox`),
           ...grants(['events:PutEvents'], `arn(${busId()})`),
           ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
+          ...secretKeyGrants(['kms:Decrypt'], config.instantPaySecretName),
+          ...grants(['sqs:SendMessage'], `arn(${queueId(`${prefix}-recheck-failed-runs`)})`),
         ].sort(),
       );
     });
 
-    it('gives deliver-webhooks its subscriber queues, DLQs and secrets and its state items', () => {
+    it("gives deliver-webhooks its subscriber queues, DLQs and secrets, and only its subscribers' state items", () => {
       const consume = [
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
       ];
       expect(grantsOfRole(template(), roleOf('deliver-webhooks'))).toEqual(
         [
           ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('deliver-webhooks')})`),
           ...grants(XRAY_ACTIONS, '*'),
-          ...grants(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], `arn(${tableId()})`),
+          // Its own state items only (`SUBSCRIBER#<name>`, shared/webhooks/subscriber-state.ts): get and set.
+          ...(config.subscribers.length > 0
+            ? grantsIf(
+                {
+                  'ForAllValues:StringEquals': {
+                    'dynamodb:LeadingKeys': config.subscribers.map((s) => `SUBSCRIBER#${s.name}`),
+                  },
+                },
+                ['dynamodb:GetItem', 'dynamodb:PutItem'],
+                `arn(${tableId()})`,
+              )
+            : []),
           ...config.subscribers.flatMap((subscriber) => {
             const names = webhookResourceNames(stage, subscriber.name);
             return [
               ...grants(consume, `arn(${queueId(names.queue)})`),
               ...grants(['sqs:SendMessage'], `arn(${queueId(names.deadLetterQueue)})`),
               ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(subscriber.secretName)})`),
+              ...secretKeyGrants(['kms:Decrypt'], subscriber.secretName),
             ];
           }),
         ].sort(),
@@ -610,52 +747,97 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
             `arn(${logGroupOf('webhook-secret-seed')})`,
           ),
           ...grants(XRAY_ACTIONS, '*'),
-          ...config.subscribers.flatMap((subscriber) =>
-            grants(
+          ...config.subscribers.flatMap((subscriber) => [
+            ...grants(
               ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
               `ref(${secretId(subscriber.secretName)})`,
             ),
-          ),
+            ...secretKeyGrants(['kms:Decrypt', 'kms:GenerateDataKey'], subscriber.secretName),
+          ]),
         ].sort(),
       );
     });
   });
 
-  describe('cdk-nag AwsSolutions', () => {
-    it('finds nothing unacknowledged', () => {
-      const { app, stack } = synthesized();
-      const report = new AwsSolutionsChecks(app).validateScope(stack);
-      expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
-        [],
-      );
-      const annotations = Annotations.fromStack(stack);
-      expect(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
-      expect(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
-    });
+  describe('cdk-nag AwsSolutions, Serverless and PCI DSS 3.2.1', () => {
+    it.each(NAG_PACKS.map((pack) => [pack.name, pack] as const))(
+      '%s finds nothing unacknowledged',
+      (_, Pack) => {
+        const { app, stack } = synthesized();
+        const report = new Pack(app).validateScope(stack);
+        const findings = report.violations.flatMap((v) =>
+          v.violatingResources.map((resource) => `${v.ruleName} ${resource.constructPath}`),
+        );
+        expect(findings).toEqual([]);
+        const annotations = Annotations.fromStack(stack);
+        const pattern = Match.stringLikeRegexp('(AwsSolutions|Serverless|PCI\\.DSS\\.321)-.*');
+        expect(annotations.findError('*', pattern)).toEqual([]);
+        expect(annotations.findWarning('*', pattern)).toEqual([]);
+      },
+    );
 
-    it('runs as a validation plugin of the app, so a new finding fails the synth', () => {
-      const { app, stack } = buildApp(stage, new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
-      new Queue(stack, 'PlainQueue', { encryption: QueueEncryption.UNENCRYPTED });
-      expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
-    });
+    it.each([
+      [
+        'AwsSolutions',
+        (stack: Stack) => new Queue(stack, 'Plain', { encryption: QueueEncryption.UNENCRYPTED }),
+        /AwsSolutions-SQS/,
+      ],
+      [
+        'Serverless',
+        (stack: Stack) => new Queue(stack, 'NoRedrive', { enforceSSL: true }),
+        /Serverless-SQSRedrivePolicy/,
+      ],
+      [
+        'PCI DSS',
+        (stack: Stack) => new LogGroup(stack, 'PlainLogs', { retention: RetentionDays.ONE_WEEK }),
+        /PCI\.DSS\.321-CloudWatchLogGroupEncrypted/,
+      ],
+    ])(
+      'runs the %s pack as a validation plugin of the app, so a new finding fails the synth',
+      (_, add, finding) => {
+        const { app, stack } = buildApp(stage, new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+        add(stack);
+        expect(() => app.synth()).toThrow(finding);
+      },
+    );
 
     it('acknowledges only the expected findings, each at its resource with a reason', () => {
       const acknowledged = acknowledgements(synthesized().app);
+      const subscribers = config.subscribers.length;
+      const functions = 3 + (subscribers > 0 ? 1 : 0);
+      // Where each acknowledgement may sit, and how many there are in this stage.
+      const expected: Record<string, { at: RegExp; count: number }> = {
+        'AwsSolutions-IAM5[Resource::*]': { at: /\/Role\/DefaultPolicy$/, count: functions },
+        'AwsSolutions-SMG4': { at: /\/Secrets\/(InstantPay|Webhook-[a-z0-9-]+)$/, count: 1 + subscribers },
+        'AwsSolutions-SQS3': { at: /(DeadLetters|FailedRuns)\/Resource$/, count: 2 + 2 * subscribers },
+        'Serverless-SQSRedrivePolicy': {
+          at: /(DeadLetters|FailedRuns)\/Resource$/,
+          count: 2 + 2 * subscribers,
+        },
+        'Serverless-LambdaDLQ': { at: /\/Function\/Resource$/, count: functions },
+        'Serverless-LambdaEventSourceMappingDestination': {
+          at: /\/DeliverWebhooks\/Function\/SqsEventSource:[A-Za-z0-9]+\/Resource$/,
+          count: subscribers,
+        },
+        'PCI.DSS.321-LambdaInsideVPC': { at: /\/Function\/Resource$/, count: functions },
+        'PCI.DSS.321-IAMNoInlinePolicy': {
+          at: /(\/Role\/DefaultPolicy|\/RecheckSchedule\/Role\/Resource)$/,
+          count: functions + 1,
+        },
+      };
       for (const { path, id, reason } of acknowledged) {
+        expect(Object.keys(expected), `unexpected acknowledgement ${id} at ${path}`).toContain(id);
+        expect(path, id).toMatch(expected[id]!.at);
         expect(reason.length, `${path} ${id}`).toBeGreaterThan(40);
-        if (id === 'AwsSolutions-IAM5[Resource::*]') expect(path).toMatch(/\/Role\/DefaultPolicy$/);
-        else if (id === 'AwsSolutions-SMG4') expect(path).toMatch(/\/Secrets\//);
-        else if (id === 'AwsSolutions-SQS3') expect(path).toMatch(/DeadLetters$/);
-        else throw new Error(`Unexpected acknowledgement ${id} at ${path}`);
       }
-      const functions = 3 + (config.subscribers.length > 0 ? 1 : 0);
-      expect(acknowledged.filter((a) => a.id.startsWith('AwsSolutions-IAM5'))).toHaveLength(functions);
-      expect(acknowledged.filter((a) => a.id === 'AwsSolutions-SMG4')).toHaveLength(
-        1 + config.subscribers.length,
-      );
-      expect(acknowledged.filter((a) => a.id === 'AwsSolutions-SQS3')).toHaveLength(
-        1 + 2 * config.subscribers.length,
-      );
+      for (const [id, { count }] of Object.entries(expected)) {
+        expect(
+          acknowledged.filter((a) => a.id === id).map((a) => a.path),
+          id,
+        ).toHaveLength(count);
+      }
+      expect(acknowledged.some((a) => a.path === synthesized().app.node.path)).toBe(false);
+      expect(acknowledged.some((a) => a.path === synthesized().stack.node.path)).toBe(false);
     });
   });
 

@@ -82,8 +82,24 @@ export function identityStatements(template: Template): { owner: string; stateme
 }
 
 /**
- * What a role may do, as sorted `action on resource` lines: its `AWS::IAM::Policy` documents and its
- * inline policies, every statement an Allow.
+ * A statement's `Condition` as one line, operators, keys and values sorted, intrinsics made readable:
+ * `ForAllValues:StringEquals dynamodb:LeadingKeys=[SUBSCRIBER#a,SUBSCRIBER#b]`.
+ */
+export function describeCondition(condition: unknown): string {
+  const blocks = Object.entries(condition as Record<string, Record<string, unknown>>)
+    .map(([operator, keys]) => {
+      const tests = Object.entries(keys)
+        .map(([key, values]) => `${key}=[${asArray(values).map(describeResource).sort().join(',')}]`)
+        .sort();
+      return `${operator} ${tests.join(' ')}`;
+    })
+    .sort();
+  return blocks.join('; ');
+}
+
+/**
+ * What a role may do, as sorted `action on resource` lines, each with ` if <condition>` when the
+ * statement has one: its `AWS::IAM::Policy` documents and its inline policies, every statement an Allow.
  */
 export function grantsOfRole(template: Template, roleId: string): string[] {
   const grants = new Set<string>();
@@ -94,9 +110,11 @@ export function grantsOfRole(template: Template, roleId: string): string[] {
       : [`ref(${owner})`];
     if (!attachedTo.includes(`ref(${roleId})`)) continue;
     if (statement.Effect !== 'Allow') throw new Error(`Unexpected ${statement.Effect} in ${owner}`);
+    const condition =
+      statement.Condition === undefined ? '' : ` if ${describeCondition(statement.Condition)}`;
     for (const action of asArray(statement.Action)) {
       for (const resource of asArray(statement.Resource))
-        grants.add(`${action} on ${describeResource(resource)}`);
+        grants.add(`${action} on ${describeResource(resource)}${condition}`);
     }
   }
   return [...grants].sort();
@@ -105,3 +123,10 @@ export function grantsOfRole(template: Template, roleId: string): string[] {
 /** `grants(['a', 'b'], 'arn(X)')` -> `['a on arn(X)', 'b on arn(X)']`. */
 export const grants = (actions: string[], ...resources: string[]): string[] =>
   actions.flatMap((action) => resources.map((resource) => `${action} on ${resource}`));
+
+/** `grantsIf({StringEquals: {k: 'v'}}, ['a'], 'arn(X)')` -> `['a on arn(X) if StringEquals k=[v]']`. */
+export const grantsIf = (
+  condition: Record<string, Record<string, unknown>>,
+  actions: string[],
+  ...resources: string[]
+) => grants(actions, ...resources).map((grant) => `${grant} if ${describeCondition(condition)}`);

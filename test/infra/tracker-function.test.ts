@@ -2,15 +2,19 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { stageConfig } from '#infra/config/stage-config.ts';
+import { StageKey } from '#infra/constructs/stage-key.ts';
 import { TrackerFunction } from '#infra/constructs/tracker-function.ts';
 
 function house(environment?: Record<string, string>) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'House');
+  const config = stageConfig('staging');
   const fn = new TrackerFunction(stack, 'Fn', {
     name: 'track-link',
     entry: 'functions/track-link/handler.ts',
-    config: stageConfig('staging'),
+    config,
+    stageKey: new StageKey(stack, 'Key', { config }),
+    noDeadLetterQueueReason: 'test',
     description: 'test',
     memorySize: 128,
     timeout: Duration.seconds(3),
