@@ -31,6 +31,8 @@ export const ALARM_THRESHOLDS = {
   api5xxRatePercent: 5,
   /** The oldest due link may be this many schedule periods late. */
   oldestDueSchedulePeriods: 2,
+  /** A recorded change may wait this long for the bus (republishing takes it after 30 s). */
+  oldestUnpublishedSeconds: 900,
 } as const;
 
 export interface MonitoringProps {
@@ -44,7 +46,7 @@ export interface MonitoringProps {
 /**
  * Alarms to an encrypted SNS topic (e-mailed when the stage sets `alarmEmail`) and a dashboard of
  * the same figures: any DLQ not empty, function errors and throttles, the upstream error rate, the
- * oldest due link, the API's 5xx rate.
+ * oldest due link, the outbox (oldest unpublished change, quarantined changes), the API's 5xx rate.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
@@ -170,6 +172,42 @@ export class Monitoring extends Construct {
       }),
     );
 
+    const oldestUnpublished = recheckMetric('OldestUnpublishedAgeSeconds', 'Maximum');
+    alarm('outbox-oldest-unpublished', (alarmName) =>
+      oldestUnpublished.createAlarm(this, 'OldestUnpublished', {
+        alarmName,
+        alarmDescription: `A recorded change has waited more than ${ALARM_THRESHOLDS.oldestUnpublishedSeconds} s for the bus: EventBridge refuses it (permissions, the bus) or republishing fails.`,
+        threshold: ALARM_THRESHOLDS.oldestUnpublishedSeconds,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    const quarantined = recheckMetric('OutboxQuarantined', 'Maximum');
+    alarm('outbox-quarantined', (alarmName) =>
+      quarantined.createAlarm(this, 'OutboxQuarantined', {
+        alarmName,
+        alarmDescription:
+          'A recorded change the bus refuses for good (too large, malformed) was set aside: no subscriber has it. See the runbook.',
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    const finalConflicts = ['track-link', 'recheck-pending'].map(
+      (service) =>
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'UpstreamFinalConflicts',
+          dimensionsMap: { service, stage: config.stage },
+          statistic: 'Sum',
+          period: fiveMinutes,
+          label: `${service} UpstreamFinalConflicts`,
+        }),
+    );
+
     const api5xxRate = new MathExpression({
       label: 'API 5xx rate (%)',
       expression: 'IF(requests >= 5, 100 * errors / requests, 0)',
@@ -243,6 +281,17 @@ export class Monitoring extends Construct {
         leftAnnotations: [{ value: ALARM_THRESHOLDS.api5xxRatePercent, label: 'alarm' }],
         right: [api.metric('Latency', 'p50'), api.metric('Latency', 'p99')],
       }),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Outbox: backlog and quarantined; oldest unpublished (s)',
+        [recheckMetric('OutboxBacklog', 'Maximum'), quarantined],
+        {
+          right: [oldestUnpublished],
+          rightAnnotations: [{ value: ALARM_THRESHOLDS.oldestUnpublishedSeconds, label: 'alarm' }],
+        },
+      ),
+      graph('InstantPay disagreeing with a final status (nothing recorded)', finalConflicts),
     );
     this.dashboard.addWidgets(
       graph(

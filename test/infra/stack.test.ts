@@ -548,7 +548,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
   });
 
   describe('monitoring', () => {
-    it('alarms on every DLQ, function errors and throttles, upstream error rate, the oldest due link and API 5xx', () => {
+    it('alarms on every DLQ, function errors and throttles, upstream error rate, the oldest due link, the outbox and API 5xx', () => {
       const dlqLabels = [
         'recheck-schedule',
         'recheck-failed-runs',
@@ -563,6 +563,8 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         ...functions.flatMap((name) => [`${prefix}-${name}-errors`, `${prefix}-${name}-throttles`]),
         `${prefix}-upstream-error-rate`,
         `${prefix}-oldest-due-link`,
+        `${prefix}-outbox-oldest-unpublished`,
+        `${prefix}-outbox-quarantined`,
         `${prefix}-api-5xx-rate`,
       ];
       const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm')) as Resource[];
@@ -587,6 +589,23 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         ],
         Threshold: 2 * config.scheduleRateMinutes * 60,
       });
+      for (const [name, metric, threshold] of [
+        ['outbox-oldest-unpublished', 'OldestUnpublishedAgeSeconds', 900],
+        ['outbox-quarantined', 'OutboxQuarantined', 0],
+      ] as const) {
+        template().hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `${prefix}-${name}`,
+          Namespace: 'PayoutLinkTracker',
+          MetricName: metric,
+          Dimensions: [
+            { Name: 'service', Value: 'recheck-pending' },
+            { Name: 'stage', Value: stage },
+          ],
+          Statistic: 'Maximum',
+          Threshold: threshold,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
+      }
       const rate = only(template(), 'AWS::CloudWatch::Alarm', { AlarmName: `${prefix}-upstream-error-rate` });
       const expressions = JSON.stringify(rate.resource.Properties.Metrics);
       expect(expressions).toContain('UpstreamErrors');
