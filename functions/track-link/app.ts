@@ -6,6 +6,9 @@ import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
 import * as z from '#shared/zod.ts';
 import {
   describeProblems,
+  fieldPath,
+  illFormedPath,
+  isWellFormed,
   LinkIdSchema,
   ListQuerySchema,
   MAX_BODY_BYTES,
@@ -27,6 +30,7 @@ export function createApi(tracker: LinkTracker, log: TrackerLog) {
     try {
       const method = event.requestContext.http.method.toUpperCase();
       const segments = pathSegments(event);
+      rejectIllFormedQuery(event);
       if (
         segments[0] !== 'links' ||
         segments.length > 3 ||
@@ -98,12 +102,30 @@ function pathSegments(event: APIGatewayProxyEventV2): string[] {
     .split('/')
     .filter((segment) => segment.length > 0)
     .map((segment) => {
+      let decoded: string;
       try {
-        return decodeURIComponent(segment);
+        decoded = decodeURIComponent(segment);
       } catch {
         throw new InvalidRequestError('The path is not valid percent-encoding.', ['path: malformed escape']);
       }
+      if (!isWellFormed(decoded)) throw notWellFormed('The path', 'path');
+      return decoded;
     });
+}
+
+/** Every query parameter, used by the route or not: none may carry a lone surrogate into the core. */
+function rejectIllFormedQuery(event: APIGatewayProxyEventV2): void {
+  for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (!isWellFormed(key) || (value !== undefined && !isWellFormed(value)))
+      throw notWellFormed('The query', fieldPath([key]));
+  }
+}
+
+/** Text that is not well-formed UTF-16 (a lone surrogate) cannot be stored or published: a 400. */
+function notWellFormed(where: string, path: string): InvalidRequestError {
+  return new InvalidRequestError(`${where} must be well-formed Unicode text.`, [
+    `${path}: not well-formed Unicode`,
+  ]);
 }
 
 function parseLinkId(segment: string): string {
@@ -124,11 +146,16 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   if (raw.byteLength > MAX_BODY_BYTES) {
     throw new InvalidRequestError(`The body must be at most ${MAX_BODY_BYTES} bytes.`, ['(body): too large']);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
   } catch {
     throw new InvalidRequestError('The body must be UTF-8 JSON.', ['(body): not JSON']);
   }
+  // UTF-8 bytes cannot hold a lone surrogate, but a JSON escape ("\\ud800") can.
+  const illFormed = illFormedPath(parsed);
+  if (illFormed) throw notWellFormed('Text in the body', fieldPath(illFormed));
+  return parsed;
 }
 
 function parse<T>(schema: z.core.$ZodType<T>, input: unknown, where: string): T {

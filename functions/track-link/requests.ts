@@ -43,7 +43,91 @@ export const ListQuerySchema = z.object({
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 
-/** Field-level problems, each `path: message`, without echoing the input. */
+/** Longest part of a field's path a problem shows, and most parts; the rest is cut. */
+const MAX_PATH_PART = 32;
+const MAX_PATH_PARTS = 6;
+/** Unknown fields named in one problem; the others are counted. */
+const MAX_UNKNOWN_NAMED = 5;
+
+/**
+ * Field-level problems, each `path: message`, without echoing the input: a path names keys the client
+ * chose (an unknown field, a metadata key), so each part is cut to {@link MAX_PATH_PART} characters
+ * and anything but A-Z a-z 0-9 _ - shows as `?`.
+ */
 export function describeProblems(error: z.core.$ZodError): string[] {
-  return error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+  return error.issues
+    .flatMap((issue): string[] => {
+      // zod's own message for unknown keys quotes every key in full.
+      if (issue.code !== 'unrecognized_keys') return [`${fieldPath(issue.path)}: ${issue.message}`];
+      const named = issue.keys
+        .slice(0, MAX_UNKNOWN_NAMED)
+        .map((key) => `${fieldPath([...issue.path, key])}: unknown field`);
+      const more = issue.keys.length - named.length;
+      return more > 0 ? [...named, `${fieldPath(issue.path)}: ${more} more unknown fields`] : named;
+    })
+    .slice(0, 10);
+}
+
+/** A field's path for a problem: parts joined with `.`, each cut short and reduced to safe characters. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(body)';
+  const shown = path
+    .slice(0, MAX_PATH_PARTS)
+    .map((part) => (typeof part === 'number' ? String(part) : safePart(String(part))));
+  return `${shown.join('.')}${path.length > MAX_PATH_PARTS ? '...' : ''}`;
+}
+
+function safePart(part: string): string {
+  if (part === '') return '(empty)';
+  const units = [...part];
+  const shown = units
+    .slice(0, MAX_PATH_PART)
+    .map((unit) => (/^[A-Za-z0-9_-]$/.test(unit) ? unit : '?'))
+    .join('');
+  return units.length > MAX_PATH_PART ? `${shown}...` : shown;
+}
+
+// A UTF-16 code unit of a pair without its other half: JSON's "\ud800" parses to one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string is well-formed UTF-16 (`String.prototype.isWellFormed`, ES2024). */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+interface Visit {
+  value: unknown;
+  key?: PropertyKey;
+  parent?: Visit;
+}
+
+/**
+ * The path of the first key or string in a parsed JSON value that is not well-formed UTF-16, or
+ * `undefined` when all are. Iterative, and paths are built only for the answer: a 16 KB body can
+ * nest thousands of levels deep.
+ */
+export function illFormedPath(value: unknown): PropertyKey[] | undefined {
+  const pathOf = (visit: Visit | undefined, last?: PropertyKey): PropertyKey[] => {
+    const path = last === undefined ? [] : [last];
+    for (let at = visit; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+    return path;
+  };
+  const pending: Visit[] = [{ value }];
+  while (pending.length > 0) {
+    const visit = pending.pop()!;
+    const current = visit.value;
+    if (typeof current === 'string') {
+      if (!isWellFormed(current)) return pathOf(visit);
+    } else if (Array.isArray(current)) {
+      current.forEach((item, index) => {
+        pending.push({ value: item, key: index, parent: visit });
+      });
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, inner] of Object.entries(current)) {
+        if (!isWellFormed(key)) return pathOf(visit, key);
+        pending.push({ value: inner, key, parent: visit });
+      }
+    }
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { UsageError } from './errors.ts';
 import type { TargetDeps } from './target.ts';
+import { forJsonTerminal } from './terminal-text.ts';
 
 /** Where a command writes: machine output (or the table) on stdout, progress and diagnostics on stderr. */
 export interface Io {
@@ -121,7 +122,7 @@ export function intOption(
 }
 
 export function writeJson(io: Io, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout.write(`${forJsonTerminal(JSON.stringify(value, null, 2))}\n`);
 }
 
 /** The target options of an API command, as `apiClientFor` takes them. */

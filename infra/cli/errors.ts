@@ -1,6 +1,7 @@
 import { StageConfigError } from '#infra/config/stage-config.ts';
 import { ApiError, ApiUnreachableError } from './api-client.ts';
 import { ImportFileError } from './import-file.ts';
+import { forTerminal } from './terminal-text.ts';
 
 /** A mistake in how the CLI was called (exit 2); the message says what to change. */
 export class UsageError extends Error {
@@ -22,8 +23,16 @@ export class CliError extends Error {
 export const NO_CREDENTIALS =
   'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or sign in with `aws sso login`), or use --local for the local cloud.';
 
-/** One line for the operator and the exit code: 2 for usage errors, 1 for every failure. */
+/**
+ * One line for the operator and the exit code: 2 for usage errors, 1 for every failure. The line
+ * quotes the API (a problem's title, API Gateway's message), so its control characters are escaped.
+ */
 export function describeError(error: unknown): { message: string; exitCode: 1 | 2 } {
+  const { message, exitCode } = describe(error);
+  return { message: forTerminal(oneLine(message)), exitCode };
+}
+
+function describe(error: unknown): { message: string; exitCode: 1 | 2 } {
   if (error instanceof UsageError) {
     const hint = error.command
       ? ` (see payout-link-tracker ${error.command} --help)`

@@ -5,6 +5,7 @@ import {
   type RegisterLinkBody,
   RegisterLinkBodySchema,
 } from '#functions/track-link/requests.ts';
+import { forTerminal } from './terminal-text.ts';
 
 /** The file cannot be read as a whole (not found, not CSV/JSON, no `linkId` column): nothing is imported. */
 export class ImportFileError extends Error {
@@ -219,7 +220,10 @@ export function validateRow(row: ImportRow): RowCheck {
   return { ok: false, error: problems.join('; ') };
 }
 
-/** The CSV of failed rows: the input columns (so it can be fixed and imported again), the row and why. */
+/**
+ * The CSV of failed rows: the input columns as given (so it can be fixed and imported again), the row
+ * and why, the reason's control characters escaped (it quotes the API, and is read in a terminal).
+ */
 export function failedRowsCsv(failures: ReadonlyArray<{ row: ImportRow; error: string }>): string {
   const cell = (value: unknown) =>
     value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
@@ -230,7 +234,7 @@ export function failedRowsCsv(failures: ReadonlyArray<{ row: ImportRow; error: s
       cell(row.linkId),
       cell(row.expiresAt),
       cell(row.reference),
-      error,
+      forTerminal(error),
     ]),
   ]);
 }

@@ -10,6 +10,7 @@ import { track } from './commands/track.ts';
 import { unwatch } from './commands/unwatch.ts';
 import { watch } from './commands/watch.ts';
 import { describeError, UsageError } from './errors.ts';
+import { forTerminal } from './terminal-text.ts';
 
 export const COMMANDS: readonly Command[] = [
   track,
@@ -66,9 +67,13 @@ function processIo(): Io {
 /** Runs one command line; resolves to the exit status. Never throws, never exits the process. */
 export async function runCli(
   argv: readonly string[],
-  io: Io = processIo(),
+  given: Io = processIo(),
   deps: CliDeps = {},
 ): Promise<number> {
+  // Values are escaped where they are rendered (so columns stay aligned); stdout carries no control
+  // sequence of ours, so anything that slipped through is escaped on the way out. (stderr keeps the
+  // progress bar's carriage returns.)
+  const io: Io = { ...given, stdout: { write: (chunk: string) => given.stdout.write(forTerminal(chunk)) } };
   const [name, ...rest] = argv;
   try {
     if (name === undefined) {

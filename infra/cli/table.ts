@@ -1,5 +1,7 @@
 /** Plain-text tables for people; `--json` is for scripts. No colours, so output pipes cleanly. */
 
+import { forTerminal } from './terminal-text.ts';
+
 export interface Column<Row> {
   header: string;
   value: (row: Row) => unknown;
@@ -46,12 +48,12 @@ export function renderFields(fields: ReadonlyArray<readonly [string, unknown]>):
   return shown.map(([label, value]) => `${label.padEnd(labelWidth)}  ${cell(value)}\n`).join('');
 }
 
-/** How a value shows in a cell: `-` for nothing, one line always. */
+/** How a value shows in a cell: `-` for nothing, one line always, control characters escaped. */
 export function cell(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
-  if (typeof value === 'string') return value.replace(/[\r\n\t]+/g, ' ');
+  if (typeof value === 'string') return forTerminal(value.replace(/[\r\n\t]+/g, ' '));
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+  return forTerminal(JSON.stringify(value));
 }
 
 function truncate(value: string, maxWidth: number | undefined): string {

@@ -13,6 +13,7 @@ import { type RecheckOptions, type RecheckSummary, runRecheck } from '#shared/re
 import type { LinkStore } from '#shared/store/link-store.ts';
 import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { sensitiveFindings } from './log-scan.ts';
+import { PERSONAL_ACTIVITY } from './planted-personal-data.ts';
 import { recheckOptions } from './recheck-options.ts';
 
 import type { ApiResponse, BusEvent } from './tracker-fixture.ts';
@@ -38,24 +39,15 @@ export interface LinkKind {
   steps: ScriptedStep[];
 }
 
-/** Personal data the tracker must mask before it stores, publishes or logs it. */
-const PERSONAL_ACTIVITY = [
-  { status: 'Payout link notification sent to 9876543210 and beneficiary@example.com' },
-  {
-    status: 'Beneficiary added',
-    accountType: 'ACCOUNT',
-    accountNumber: '7770007428585742',
-    accountIfsc: 'YESB0CMSNOC',
-  },
-];
-
 /**
  * Five lifecycles, at most one step a minute, all final at {@link FINAL_MINUTE}. A run every minute
  * sees every step (ISSUED and unknown statuses are rechecked every minute, PROCESSING every 30 s),
  * so a fault armed at the start of the final minute can only delay a final step, never hide an
  * intermediate one: whatever the fault, every real change stays observable and the ledger must
  * match it exactly. The sandbox's default activity carries a 16-digit account number on claims and
- * verifications, and the notification step a phone number and an e-mail address: all to be masked.
+ * verifications, and the notification step a phone number and an e-mail address; the activity step
+ * plants every shape of `planted-personal-data.ts` (spaced, dashed, glued, JSON numbers, nested): all
+ * to be masked, and the scan of the published events finds any that is not.
  */
 export const KINDS: readonly LinkKind[] = [
   {
@@ -77,7 +69,7 @@ export const KINDS: readonly LinkKind[] = [
     name: 'activity-then-expired',
     steps: [
       { minute: 0, status: 'ISSUED' },
-      { minute: 1, status: 'ISSUED', activity: PERSONAL_ACTIVITY },
+      { minute: 1, status: 'ISSUED', activity: [...PERSONAL_ACTIVITY] },
       { minute: 2, status: 'EXPIRED' },
     ],
   },
@@ -139,7 +131,7 @@ export function scriptPopulation(sandbox: Sandbox, count: number, prefix: string
       timeline: kind.steps.map((step) => ({
         afterMs: step.minute * MINUTE,
         status: step.status,
-        ...(step.activity ? { activity: step.activity } : {}),
+        ...(step.activity ? { activity: [...step.activity] } : {}),
       })),
     });
     return { linkId, kind, expected: expectedChanges(kind) };

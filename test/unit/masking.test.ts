@@ -39,9 +39,136 @@ describe('maskText', () => {
   });
 });
 
+describe('maskText: numbers as people write them', () => {
+  it.each([
+    ['+91 84304 54547', '+91 84XXXXXX47'],
+    ['+91-84304-54547', '+91-84XXXXXX47'],
+    ['+918430454547', '+9184XXXXXX47'],
+    ['91 8430454547', '91 84XXXXXX47'],
+    ['84304 54547', '84XXXXXX47'],
+    ['843-045-4547', '84XXXXXX47'],
+    ['8430.45.4547', '84XXXXXX47'],
+    ['84304 - 54547', '84XXXXXX47'],
+    ['(+91) 84304 54547', '(+91) 84XXXXXX47'],
+  ])('masks the phone number %s to the contract form (%s)', (phone, masked) => {
+    expect(maskText(`call ${phone} now`)).toBe(`call ${masked} now`);
+  });
+
+  it.each([
+    ['7770-0074-2858-5742', 'XXXXXXXXXXXX5742'],
+    ['7770 0074 2858 5742', 'XXXXXXXXXXXX5742'],
+    ['777 000 742 858 5742', 'XXXXXXXXXXXX5742'],
+    ['8420-2012-11-2345', 'XXXXXXXXXX2345'],
+    ['2012-11-23-4567', 'XXXXXXXX4567'],
+    ['08430454547', 'XXXXXXX4547'],
+    ['918430454547', 'XXXXXXXX4547'],
+  ])('masks the account number %s to its last four digits (%s)', (account, masked) => {
+    expect(maskText(`credited to ${account}.`)).toBe(`credited to ${masked}.`);
+  });
+
+  it.each([
+    ['acct7770007428585742', 'acctXXXXXXXXXXXX5742'],
+    ['AC_7770007428585742', 'AC_XXXXXXXXXXXX5742'],
+    ['ph_8430454547', 'ph_84XXXXXX47'],
+    ['mobile8430454547', 'mobile84XXXXXX47'],
+    ['mobile:8430454547;', 'mobile:84XXXXXX47;'],
+    ['tel=+918430454547', 'tel=+9184XXXXXX47'],
+  ])('masks a number glued to letters, _ or punctuation: %s', (text, masked) => {
+    expect(maskText(text)).toBe(masked);
+  });
+
+  it('masks two numbers side by side without showing more of either', () => {
+    const masked = maskText('sent to 8430454547 7770007428585742');
+    expect(masked).not.toMatch(/\d{5}/);
+    expect(masked).toMatch(/5742$/);
+  });
+
+  it('masks every e-mail local part to its first character, underscores and dots included', () => {
+    expect(maskText('to first_last@example.co.in, a.b+c@example.com;')).toBe(
+      'to f***@example.co.in, a***@example.com;',
+    );
+  });
+
+  it('keeps what is not personal: date-times, decimals and amounts, order ids, IFSC codes, UUIDs, short numbers', () => {
+    for (const text of [
+      'Payout link created at 2023-12-12 14:51:31',
+      'observed 2026-12-03T10:00:00.000Z, due 2026-12-03T15:30:00+05:30',
+      'on 12-12-2023 14:51:31 and 12/12/2023',
+      'order 1231212092131KTMDF via YESB0CMSNOC',
+      'amount 120.11, Rs 1,20,000.00, 500 INR, 12345678.50',
+      'ipay_uuid h00012345678-3456-4abc-8def-916101402412-Ab3dE5gH7jK9',
+      'event 123e4567-e89b-12d3-a456-426614174000',
+      'attempt 3 of 200 after 12 ms, 10:00 to 11:30, PIN 560001',
+      'already masked: 84XXXXXX47, +91 84XXXXXX47, XXXXXXXXXXXX5742, a***@example.com',
+    ]) {
+      expect(maskText(text)).toBe(text);
+    }
+  });
+
+  it('never lets a phone or account number through, whatever separates its digits or glues it', () => {
+    const separator = fc.constantFrom('', ' ', '-', '\u00a0');
+    const glue = fc.constantFrom('', ' ', '_', 'acct', 'ph_', ':', '"', '(', 'Ref#', 'A-');
+    const grouped = (digits: string, cuts: number[], sep: string) => {
+      let out = '';
+      [...digits].forEach((digit, index) => {
+        out += (index > 0 && cuts.includes(index) ? sep : '') + digit;
+      });
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.stringMatching(/^[6-9]\d{9}$/), fc.stringMatching(/^\d{9,18}$/)),
+        fc.array(fc.integer({ min: 1, max: 17 }), { maxLength: 4 }),
+        separator,
+        glue,
+        fc.constantFrom('', '+91 ', '+91-', '+91'),
+        (digits, cuts, sep, before, prefix) => {
+          const phone = /^[6-9]\d{9}$/.test(digits);
+          const written = `${before}${phone ? prefix : ''}${grouped(digits, cuts, sep)}`;
+          const compact = maskText(`x ${written} y`).replace(/[\s\u00a0-]/g, '');
+          // Never the number, nor more than the contract shows: the first two and last two digits of a
+          // phone, the last four of an account number.
+          expect(compact).not.toContain(phone ? digits.slice(2, 8) : digits.slice(0, -4));
+          expect(compact).not.toMatch(/\d{5}/);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives the same text when applied twice', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string(),
+            fc.stringMatching(/^[6-9]\d{9}$/),
+            fc.stringMatching(/^\d{9,18}$/),
+            fc.constantFrom(
+              '+91 84304 54547',
+              '7770-0074-2858-5742',
+              'a.b@example.com',
+              '2023-12-12 14:51:31',
+            ),
+          ),
+        ),
+        (parts) => {
+          const once = maskText(parts.join(' '));
+          expect(maskText(once)).toBe(once);
+        },
+      ),
+    );
+  });
+});
+
 describe('maskAccountNumber', () => {
   it('keeps only the last four digits', () => {
     expect(maskAccountNumber('7770007428585742')).toBe('XXXXXXXXXXXX5742');
     expect(maskAccountNumber('123')).toBe('XXX');
+  });
+
+  it('drops the spaces and dashes a number is written with', () => {
+    expect(maskAccountNumber('7770-0074-2858-5742')).toBe('XXXXXXXXXXXX5742');
+    expect(maskAccountNumber(' 7770 0074 2858 5742 ')).toBe('XXXXXXXXXXXX5742');
   });
 });

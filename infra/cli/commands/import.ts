@@ -13,6 +13,7 @@ import {
 import { mapLimit, throttledProgress } from '../progress.ts';
 import { renderFields } from '../table.ts';
 import { apiClientFor } from '../target.ts';
+import { forTerminal } from '../terminal-text.ts';
 
 export interface ImportSummary {
   file: string;
@@ -131,7 +132,10 @@ stops the import (links registered so far stay registered: importing again is sa
 function renderSummary(summary: ImportSummary): string {
   const shown = summary.failures
     .slice(0, 5)
-    .map(({ row, linkId, error }) => `  row ${row} (${linkId ?? 'no linkId'}): ${error}\n`);
+    .map(
+      ({ row, linkId, error }) =>
+        `  row ${row} (${forTerminal(linkId ?? 'no linkId')}): ${forTerminal(error)}\n`,
+    );
   const more =
     summary.failures.length > shown.length
       ? `  ... and ${summary.failures.length - shown.length} more\n`

@@ -12,6 +12,7 @@ import { CliError, UsageError } from '../errors.ts';
 import { LINK_COLUMNS } from '../render.ts';
 import { renderTable } from '../table.ts';
 import { apiClientFor } from '../target.ts';
+import { forTerminal } from '../terminal-text.ts';
 
 const STATES: readonly LinkState[] = ['watching', 'final', 'idle'];
 /** A bound on --all, so a misbehaving cursor cannot loop for ever. */
@@ -68,7 +69,7 @@ when there are more, the cursor of the next page; --all follows the cursors to t
     }
     io.stdout.write(renderTable(LINK_COLUMNS, links, `No ${state} links.`));
     if (nextCursor !== null) {
-      io.stderr.write(`More links: --cursor ${nextCursor} for the next page, or --all.\n`);
+      io.stderr.write(`More links: --cursor ${forTerminal(nextCursor)} for the next page, or --all.\n`);
     }
     return 0;
   },

@@ -6,6 +6,7 @@ import { mapLimit } from '../progress.ts';
 import { LINK_COLUMNS } from '../render.ts';
 import { type Column, renderTable } from '../table.ts';
 import { apiClientFor } from '../target.ts';
+import { forTerminal } from '../terminal-text.ts';
 
 type Registered = { linkId: string; created: boolean; link: LinkView };
 type Failed = { linkId: string; error: ApiError };
@@ -72,7 +73,7 @@ shown with the API's reason); the others are registered all the same.`,
       io.stdout.write(renderTable(columns, done));
     }
     for (const failure of failures) {
-      io.stderr.write(`watch ${failure.linkId}: ${describeError(failure.error).message}\n`);
+      io.stderr.write(`watch ${forTerminal(failure.linkId)}: ${describeError(failure.error).message}\n`);
     }
     return failures.length > 0 ? 1 : 0;
   },

@@ -116,6 +116,44 @@ describe('payout-link-tracker against the API', () => {
     expect(unknown.stderr).toContain('HTTP 404 Link not found: InstantPay does not know this link.');
   });
 
+  it('shows control characters from the API escaped: a reference, metadata and activity text', async () => {
+    const hostile = '\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eevil\u202c\u2066x\u2069\x7f';
+    const raw = /(?!\n)\p{Cc}|[\u202a-\u202e\u2066-\u2069]/u;
+    const linkId = world.sandbox.createLink({
+      amount: 250,
+      timeline: [{ afterMs: 0, status: 'ISSUED', activity: [{ status: `Payout link created${hostile}` }] }],
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'cli-hostile-'));
+    const file = join(dir, 'links.json');
+    await writeFile(
+      file,
+      JSON.stringify([{ linkId, reference: `INV${hostile}`, metadata: { [`k${hostile}`]: hostile } }]),
+    );
+    expect((await cli(['import', file, ...local])).code).toBe(0);
+
+    for (const argv of [
+      ['track', linkId, '--max-age', '3600'],
+      ['events', linkId],
+      ['list', '--all'],
+    ]) {
+      const { code, stdout, stderr } = await cli([...argv, ...local]);
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(raw);
+      expect(stderr).not.toMatch(raw);
+    }
+    const tracked = await cli(['track', linkId, '--max-age', '3600', ...local]);
+    expect(tracked.stdout).toMatch(/^reference\s+INV\\x1b\[2J\\x1b\]0;pwned\\x07\\x9b31m\\u202eevil\\u202c/m);
+    expect(tracked.stdout).toContain('Payout link created\\x1b[2J');
+
+    const machine = await cli(['track', linkId, '--max-age', '3600', '--json', ...local]);
+    expect(machine.stdout).not.toMatch(raw);
+    expect(JSON.parse(machine.stdout)).toMatchObject({
+      reference: `INV${hostile}`,
+      metadata: { [`k${hostile}`]: hostile },
+      activity: [expect.objectContaining({ status: `Payout link created${hostile}` })],
+    });
+  });
+
   it('import registers a CSV, writes the rows that failed and why, and exits 1', async () => {
     const [a, b, c] = [issued(), issued(), issued()];
     const unknownUpstream = `u${randomUUID().replace(/-/g, '').slice(0, 20)}`;

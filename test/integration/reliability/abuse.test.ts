@@ -1,5 +1,5 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventsResponseSchema, LinkListSchema } from '#functions/track-link/responses.ts';
@@ -157,6 +157,120 @@ const body = fc.oneof(
   fc.constantFrom(huge.json, huge.text, huge.binary),
 );
 
+/** A lone surrogate, and text around it that cannot pair with it (fast-check's strings are ASCII). */
+const lone = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
+const withLone = fc
+  .tuple(fc.string({ maxLength: 12 }), lone, fc.string({ maxLength: 12 }))
+  .map((parts) => parts.join(''));
+/** Keys the API must refuse and never repeat: markup, names longer than any path it shows, lone surrogates. */
+const junkKey = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom(
+        '<script>alert(1)</script>',
+        '<img src=x onerror=alert(1)>',
+        '"><svg/onload=1>',
+        '</p><h1>',
+      ),
+      fc.string({ maxLength: 40 }),
+    )
+    .map(([markup, tail]) => markup + tail),
+  fc.string({ minLength: 33, maxLength: 3_000 }),
+  fc.integer({ min: 1, max: 6_000 }).map((size) => `${'<b>'.repeat(size)}x`),
+  withLone,
+);
+/** JSON's escape of a lone surrogate: a response must carry none. */
+const LONE_SURROGATE_IN_JSON =
+  /\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}|[\ud800-\udfff]/i;
+
+interface HostileRequest {
+  event: APIGatewayProxyEventV2;
+  /** What the answer must not contain. */
+  junk: string[];
+}
+
+const post = (body: unknown, junk: string[]): HostileRequest => ({
+  event: httpApiEvent({
+    method: 'POST',
+    rawPath: '/links',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }),
+  junk,
+});
+const linkIdField = fc.oneof(
+  validId,
+  fc.constant(null).map(() => known[1]!),
+);
+/** Values anywhere in a body: some plain, some nested, some carrying a lone surrogate. */
+const surrogateValue: fc.Arbitrary<unknown> = fc.oneof(
+  withLone,
+  fc.array(withLone, { minLength: 1, maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), withLone, { minKeys: 1, maxKeys: 3 }),
+  fc
+    .nat({ max: 2_000 })
+    .chain((depth) =>
+      withLone.map((text) => JSON.parse(`${'['.repeat(depth)}${JSON.stringify(text)}${']'.repeat(depth)}`)),
+    ),
+);
+const hostileRequest: fc.Arbitrary<HostileRequest> = fc.oneof(
+  // Unknown keys beside a valid registration.
+  fc
+    .tuple(
+      linkIdField,
+      fc.uniqueArray(junkKey, { minLength: 1, maxLength: 8 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    )
+    .map(([linkId, keys, value]) =>
+      post({ linkId, ...Object.fromEntries(keys.map((key) => [key, value])) }, keys),
+    ),
+  // Metadata keys too long to be valid, or carrying a lone surrogate.
+  fc
+    .tuple(linkIdField, fc.oneof(fc.string({ minLength: 65, maxLength: 3_000 }), withLone))
+    .map(([linkId, key]) => post({ linkId, metadata: { [key]: 'v' } }, [key])),
+  // A lone surrogate in a known field, a metadata value, or deep in an unknown one: whatever else
+  // the answer says, it carries no lone surrogate (checked for every answer).
+  fc
+    .tuple(
+      linkIdField,
+      fc.constantFrom('reference', 'metadata', 'linkId', 'expiresAt', 'extra'),
+      surrogateValue,
+    )
+    .map(([linkId, field, value]) =>
+      post({ linkId, [field]: field === 'metadata' ? { k: value } : value }, []),
+    ),
+  // A lone surrogate in a query parameter, its name, or a path segment, on every route.
+  fc
+    .tuple(
+      fc.constantFrom('/links', '/links/x', '/links/x/events'),
+      fc.constantFrom('GET', 'POST', 'DELETE'),
+      fc.oneof(
+        fc.tuple(fc.constantFrom('cursor', 'state', 'limit', 'maxAgeSeconds', 'q'), withLone),
+        fc.tuple(withLone, fc.string({ maxLength: 8 })),
+      ),
+    )
+    .map(([path, method, [name, value]]) => {
+      // URLSearchParams turns a lone surrogate into U+FFFD: the event gets its parameters as decoded.
+      const event = httpApiEvent({
+        method,
+        rawPath: path.replace('/x', `/${known[0]!}`),
+        rawQueryString: 'q=1',
+      });
+      event.queryStringParameters = { [name]: value };
+      return { event, junk: [name, value].filter((text) => !isWellFormedText(text)) };
+    }),
+  fc
+    .tuple(fc.constantFrom('links/', 'links/a/', ''), withLone, fc.constantFrom('', '/events'))
+    .map(([before, segment, after]) => ({
+      event: httpApiEvent({ method: 'GET', rawPath: `/${before}${segment}${after}` }),
+      junk: [segment],
+    })),
+);
+
+function isWellFormedText(text: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
+
 /** What a client would receive: status, headers, and the body parsed as JSON (or why it is not). */
 async function send(request: {
   method: string;
@@ -165,7 +279,7 @@ async function send(request: {
   headers: Record<string, string>;
   body: Buffer | undefined;
 }) {
-  const response = (await world.api(
+  return sendEvent(
     httpApiEvent({
       method: request.method,
       rawPath: request.path,
@@ -173,7 +287,11 @@ async function send(request: {
       headers: request.headers,
       ...(request.body ? { body: request.body } : {}),
     }),
-  )) as APIGatewayProxyStructuredResultV2;
+  );
+}
+
+async function sendEvent(event: APIGatewayProxyEventV2) {
+  const response = (await world.api(event)) as APIGatewayProxyStructuredResultV2;
   const text = response.body ?? '';
   let json: unknown;
   try {
@@ -238,18 +356,42 @@ describe('abuse: the API under arbitrary input', () => {
     expect(stored.filter((pk) => !LINK_ID_PATTERN.test(pk.slice('LINK#'.length)))).toEqual([]);
   });
 
+  it('answers 400, never 5xx, to unknown keys and lone surrogates anywhere, and never echoes them', {
+    timeout: 120_000,
+  }, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileRequest, async (request) => {
+        const response = await sendEvent(request.event);
+
+        expect(response.status).toBe(400);
+        expect(response.headers['content-type']).toBe('application/problem+json');
+        ProblemSchema.strict().parse(response.json);
+        for (const piece of request.junk) {
+          expect(response.text).not.toContain(piece);
+          expect(response.text).not.toContain(JSON.stringify(piece).slice(1, -1));
+        }
+        expect(response.text).not.toMatch(LONE_SURROGATE_IN_JSON);
+        expect(response.text.length).toBeLessThan(2_000);
+      }),
+      { numRuns: 300 },
+    );
+    // Nothing it refused reached InstantPay or the table.
+    const upstreamIds = Object.keys(world.sandbox.stats().trackCalls);
+    expect(upstreamIds.filter((id) => !LINK_ID_PATTERN.test(id))).toEqual([]);
+  });
+
   it('has a log scan that finds what it looks for, and only that', () => {
     const secret = { label: 'the InstantPay client secret', value: 'not-a-real-secret-3c1f9a7e' };
     const found = (text: string) => sensitiveFindings(text, [secret]);
     expect(found(`{"header":"${secret.value}"}`)).toEqual(['contains the InstantPay client secret']);
     expect(found('sent to 9876543210 and beneficiary@example.com')).toEqual([
-      'unmasked 10-digit phone number: 9876543210',
+      'unmasked phone number: 9876543210',
       'unmasked e-mail address: beneficiary@example.com',
     ]);
     expect(found('{"accountNumber":"7770007428585742"}')).toEqual([
-      'unmasked 16-digit account number: 7770007428585742',
+      'unmasked account number: 7770007428585742',
     ]);
-    expect(found('call +91 9876543210')).toEqual(['unmasked 10-digit phone number: +91 9876543210']);
+    expect(found('call +91 9876543210')).toEqual(['unmasked phone number: +91 9876543210']);
     // What the tracker publishes and logs instead, and identifiers that only look like numbers.
     expect(found('sent to 98XXXXXX10 and b***@example.com, account XXXXXXXXXXXX5742')).toEqual([]);
     expect(

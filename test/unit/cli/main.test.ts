@@ -419,3 +419,136 @@ describe('payout-link-tracker: the deployed API (signed)', () => {
     expect(regionOfApiUrl('https://api.example.com/')).toBeUndefined();
   });
 });
+
+describe('payout-link-tracker: control characters in API data never reach the terminal raw', () => {
+  // Clear screen, colour, an OSC 8 link and an OSC title, C1 CSI and OSC, backspace, carriage return,
+  // DEL, and the bidi overrides and isolates that reorder what is shown (Trojan Source).
+  const HOSTILE =
+    '\x1b[2J\x1b[31mred\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\x1b]0;pwned\x07' +
+    '\x9b31m\x9d0;title\x9c\b\rover\x7f\u202eevil\u202c\u2066iso\u2069\u2067\u2068\u202a\u202b\u202d';
+  /** What a terminal acts on: C0 but the newline that ends our lines, DEL, C1 (all \p{Cc}), bidi controls. */
+  const RAW_CONTROL = /(?!\n)\p{Cc}|[\u202a-\u202e\u2066-\u2069]/u;
+
+  const hostileView = (linkId: string) =>
+    view(linkId, {
+      status: `ON_HOLD${HOSTILE}`,
+      reference: `INV-1${HOSTILE}`,
+      metadata: { [`key${HOSTILE}`]: `value${HOSTILE}` },
+      activity: [
+        {
+          status: `Payout link created${HOSTILE}`,
+          activityAt: `2026-01-01 05:30:00${HOSTILE}`,
+          orderId: `1231212092131KTMDF${HOSTILE}`,
+          accountType: 'ACCOUNT',
+          accountNumber: `XXXXXXXXXXXX5742${HOSTILE}`,
+          accountIfsc: `YESB0CMSNOC${HOSTILE}`,
+        },
+      ],
+      upstream: { statuscode: `TXN${HOSTILE}`, ipayUuid: HOSTILE, environment: 'LIVE', timestamp: HOSTILE },
+    });
+
+  it('track shows every field, the metadata and the activity with control characters escaped', async () => {
+    const api = fakeFetch(() => json(200, hostileView('l1')));
+    const { code, stdout, stderr } = await cli(['track', 'l1', ...LOCAL], { fetch: api.fetch });
+
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(RAW_CONTROL);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(
+      /^reference\s+INV-1\\x1b\[2J\\x1b\[31mred\\x1b\]8;;https:\/\/evil\.example\\x07click/m,
+    );
+    expect(stdout).toContain('\\u202eevil\\u202c');
+    expect(stdout).toContain('Payout link created\\x1b[2J');
+    expect(stdout.split('\n').filter(Boolean)).toHaveLength(15); // 11 fields, "activity", its header, rule, entry
+  });
+
+  it('track --json escapes C1, DEL and bidi controls as \\uXXXX and loses nothing', async () => {
+    const api = fakeFetch(() => json(200, hostileView('l1')));
+    const { code, stdout } = await cli(['track', 'l1', '--json', ...LOCAL], { fetch: api.fetch });
+
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(RAW_CONTROL);
+    expect(stdout).toContain('\\u009b31m');
+    expect(stdout).toContain('\\u202eevil');
+    expect(JSON.parse(stdout)).toEqual(hostileView('l1'));
+  });
+
+  it('events, list and watch tables, and the cursor hint, escape control characters', async () => {
+    const api = fakeFetch(({ method, url }) => {
+      if (method === 'POST') return json(201, hostileView('w1'));
+      if (url.pathname.endsWith('/events'))
+        return json(200, {
+          linkId: 'l1',
+          events: [
+            {
+              detailType: 'Payout Link Status Changed',
+              publishedAt: HOSTILE,
+              eventId: `e1${HOSTILE}`,
+              sequence: 1,
+              previousStatus: `ISSUED${HOSTILE}`,
+              status: `CLAIMED${HOSTILE}`,
+              observedAt: HOSTILE,
+              trigger: `scheduled${HOSTILE}`,
+            },
+          ],
+        });
+      return json(200, { links: [hostileView('a'), hostileView('b')], nextCursor: `c1${HOSTILE}` });
+    });
+
+    for (const argv of [['events', 'l1'], ['list'], ['watch', 'w1']]) {
+      const { code, stdout, stderr } = await cli([...argv, ...LOCAL], { fetch: api.fetch });
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(RAW_CONTROL);
+      expect(stderr).not.toMatch(RAW_CONTROL);
+      expect(stdout).toContain('\\x1b[2J');
+    }
+    const listed = await cli(['list', ...LOCAL], { fetch: api.fetch });
+    expect(listed.stderr).toMatch(/^More links: --cursor c1\\x1b\[2J\S* for the next page, or --all\.\n$/);
+    const machine = await cli(['list', '--json', ...LOCAL], { fetch: api.fetch });
+    expect(machine.stdout).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(machine.stdout).nextCursor).toBe(`c1${HOSTILE}`);
+  });
+
+  it("escapes the API's refusals: problem title, detail and errors, and API Gateway's message", async () => {
+    const refusals = [
+      json(
+        400,
+        { type: 'urn:x', title: `Bad${HOSTILE}`, status: 400, detail: HOSTILE, errors: [`a${HOSTILE}`] },
+        { 'content-type': 'application/problem+json' },
+      ),
+      json(403, { message: `Forbidden${HOSTILE}` }),
+      new Response(`<html>${HOSTILE}</html>`, { status: 502 }),
+    ];
+    for (const refusal of refusals) {
+      const api = fakeFetch(() => refusal.clone());
+      for (const argv of [
+        ['track', 'l1'],
+        ['watch', 'l1', 'l2'],
+        ['unwatch', 'l1'],
+      ]) {
+        const { code, stdout, stderr } = await cli([...argv, ...LOCAL], { fetch: api.fetch });
+        expect(code).toBe(1);
+        expect(stdout).toBe('');
+        expect(stderr).not.toMatch(RAW_CONTROL);
+        // As sent, escaped here or by the JSON quoting of API Gateway's message.
+        expect(stderr).toMatch(/\\(x1b|u001b)\[2J/);
+      }
+    }
+  });
+
+  it('import shows and writes the reasons for failed rows escaped', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-main-'));
+    const file = join(dir, 'links.json');
+    await writeFile(file, JSON.stringify([{ linkId: 'a' }, { linkId: 'b' }]));
+    const api = fakeFetch(() => problem(404, `Link not found${HOSTILE}`, HOSTILE));
+    const { code, stdout, stderr } = await cli(['import', file, ...LOCAL], { fetch: api.fetch });
+
+    expect(code).toBe(1);
+    expect(stdout).not.toMatch(RAW_CONTROL);
+    expect(stderr).not.toMatch(RAW_CONTROL);
+    expect(stdout).toContain('Link not found\\x1b[2J');
+    const failed = await readFile(`${file}.failed.csv`, 'utf8');
+    expect(failed.replaceAll('\r\n', '\n')).not.toMatch(RAW_CONTROL);
+    expect(failed).toContain('Link not found\\x1b[2J');
+  });
+});

@@ -53,6 +53,24 @@ describe('tables', () => {
     ).toBe('linkId       l1\nnextCheckAt  -\nfinal        true\n');
   });
 
+  it('escapes control characters (C0, DEL, C1, bidi) in cells, counting the escape when padding', () => {
+    const table = renderTable(
+      [
+        { header: 'ref', value: (row: { ref: string }) => row.ref },
+        { header: 'n', value: () => 1 },
+      ],
+      [{ ref: 'a\x1b[2Jb\x7f\x9b1m\u202ec' }, { ref: 'plain' }],
+    );
+    expect(table.split('\n')).toEqual([
+      'ref                         n',
+      '--------------------------  -',
+      'a\\x1b[2Jb\\x7f\\x9b1m\\u202ec  1',
+      'plain                       1',
+      '',
+    ]);
+    expect(cell({ note: '\x9d0;x\u2066' })).toBe('{"note":"\\x9d0;x\\u2066"}');
+  });
+
   it('shows objects as JSON', () => {
     expect(cell({ a: '1' })).toBe('{"a":"1"}');
     expect(cell('')).toBe('-');

@@ -125,4 +125,56 @@ describe('maskActivity', () => {
     expect(masked).not.toContain('8430454547');
     expect(masked).not.toContain('alice@example.com');
   });
+
+  it('masks phone and account numbers given as JSON numbers, as the masked string', () => {
+    const entry = {
+      ...CREATED,
+      beneficiaryMobile: 8430454547,
+      beneficiaryAccount: 7770007428585742,
+      beneficiary: { contacts: [{ mobile: 9876543210 }], account: { number: 7770007428585742 } },
+    } as LinkActivity;
+
+    expect(maskActivity(entry)).toEqual({
+      ...CREATED,
+      beneficiaryMobile: '84XXXXXX47',
+      beneficiaryAccount: 'XXXXXXXXXXXX5742',
+      beneficiary: { contacts: [{ mobile: '98XXXXXX10' }], account: { number: 'XXXXXXXXXXXX5742' } },
+    });
+  });
+
+  it('masks an account number written with dashes or spaces, or given as a number', () => {
+    for (const accountNumber of ['7770-0074-2858-5742', '7770 0074 2858 5742', 7770007428585742]) {
+      const entry = { ...VERIFIED, accountNumber } as unknown as LinkActivity;
+      expect(maskActivity(entry).accountNumber).toBe('XXXXXXXXXXXX5742');
+    }
+  });
+
+  it('masks numbers glued to letters and written with separators in any text field', () => {
+    const entry = {
+      ...CREATED,
+      status: 'Beneficiary acct7770007428585742 notified on +91 84304 54547 (ph_8430454547)',
+      remark: ['account 7770-0074-2858-5742'],
+    } as LinkActivity;
+
+    expect(maskActivity(entry)).toEqual({
+      ...CREATED,
+      status: 'Beneficiary acctXXXXXXXXXXXX5742 notified on +91 84XXXXXX47 (ph_84XXXXXX47)',
+      remark: ['account XXXXXXXXXXXX5742'],
+    });
+  });
+
+  it('keeps what is not personal: the time, order id, IFSC and type, amounts, counts and times as numbers', () => {
+    const entry = {
+      ...VERIFIED,
+      accountNumber: null,
+      amount: 120.11,
+      amountPaise: 1234567890,
+      attempts: 3,
+      notifiedAt: 1702372891000,
+      retryTime: 1702372891,
+      note: 'Paid 120.11 at 2023-12-12 14:51:31 for order 1231212092131KTMDF',
+    } as LinkActivity;
+
+    expect(maskActivity(entry)).toEqual(entry);
+  });
 });
