@@ -13,7 +13,9 @@
  * order ids.
  */
 
-const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
+// Starts only where a local part can start: without the look-behind, every position of a long run of
+// local-part characters starts a new scan to its end (quadratic: 100 KB of digits took 40 s).
+const EMAIL = /(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
 
 /** Spans with digits that are not personal data: kept whole, and never joined to a number beside them. */
 const NOT_PERSONAL = new RegExp(

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskAccountNumber, maskText } from '#shared/masking.ts';
@@ -159,6 +161,32 @@ describe('maskText: numbers as people write them', () => {
       ),
     );
   });
+});
+
+describe('maskText: hostile input', () => {
+  // An upstream answer is up to 1 MB of text, masked before anything else. Masking time must grow
+  // with the text, not its square: 100 KB of digits took 40 s before the fix, 1 MB would take an
+  // hour; linear, it is milliseconds. A synchronous hang cannot be timed out in-process, so the
+  // masking runs in a child process with a no-hang bound (a bound, not a speed target).
+  it('masks 1 MB of each hostile shape (letters, digits, dashes, dots, spaces, underscores) without hanging', () => {
+    const units = ['x', '1', '12-', 'a.', '1 ', 'a@', '_1', 'a-1.'];
+    const script = `
+      import { maskText } from '#shared/masking.ts';
+      for (const unit of ${JSON.stringify(units)}) maskText(unit.repeat(Math.ceil(1_000_000 / unit.length)));
+      process.stdout.write('done');
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+    expect({ signal: child.signal, stderr: child.stderr.slice(0, 500) }).toEqual({
+      signal: null,
+      stderr: '',
+    });
+    expect(child.stdout).toBe('done');
+  }, 40_000);
 });
 
 describe('maskAccountNumber', () => {
