@@ -27,14 +27,19 @@ or `MOTO_FAULTS=<a rule or a JSON list of rules>` at startup. A rule:
      "rate": 0.1,                           chance that a matching request is faulted (default 1)
      "count": 5,                            at most this many faults, then the rule is spent
      "seed": 42,                            a seeded rate: the same requests, the same faults
-     "onlyContended": true}                 only requests touching an item that another request
+     "onlyContended": true,                 only requests touching an item that another request
                                             in flight (arrived, queued for or holding the
                                             emulator's lock) is writing
+     "retries": "faulted"}                  the SDK's retries of a call the rule faulted (they
+                                            share its `amz-sdk-invocation-id`) are faulted too,
+                                            so the call fails after all its attempts, as when
+                                            throttling outlasts them; `count` then counts calls.
+                                            Default "independent": each attempt is a new draw.
 
 A request is matched by the first rule, in arming order, whose operation and tables it has (and,
 with `onlyContended`, a contended item); when the rate spares it, the next rules get their chance.
 A faulted request never reaches moto: nothing is written. Counts are per rule: `matched` (requests
-that qualified) and `injected` (faults answered).
+that qualified), `injected` (faults answered) and `calls` (SDK calls faulted, their retries apart).
 
 Errors, as DynamoDB sends them (HTTP status, `Content-Type: application/x-amz-json-1.0`,
 `x-amzn-RequestId`, `x-amz-crc32`, body `{"__type": "com.amazonaws.dynamodb.v20120810#<Code>",
@@ -68,7 +73,7 @@ import secrets
 import string
 import threading
 import zlib
-from collections import Counter
+from collections import Counter, OrderedDict
 
 TARGET_PREFIX = "DynamoDB_20120810."
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -128,7 +133,8 @@ class Rule:
     def __init__(self, spec, rule_id):
         if not isinstance(spec, dict):
             raise RuleError("a fault rule is a JSON object")
-        unknown = sorted(set(spec) - {"tables", "operations", "error", "rate", "count", "seed", "onlyContended"})
+        fields = {"tables", "operations", "error", "rate", "count", "seed", "onlyContended", "retries"}
+        unknown = sorted(set(spec) - fields)
         if unknown:
             raise RuleError(f"unknown fields: {', '.join(unknown)}")
         self.id = rule_id
@@ -162,13 +168,28 @@ class Rule:
         self.only_contended = spec.get("onlyContended", False)
         if not isinstance(self.only_contended, bool):
             raise RuleError("onlyContended must be true or false")
+        self.retries = spec.get("retries", "independent")
+        if self.retries not in ("independent", "faulted"):
+            raise RuleError('retries must be "independent" or "faulted"')
         self.random = random.Random(self.seed)
         self.matched = 0
         self.injected = 0
+        self.calls = 0
+        self._faulted_calls = OrderedDict()
 
     @property
     def spent(self):
-        return self.count is not None and self.injected >= self.count
+        return self.count is not None and self.calls >= self.count
+
+    def faulted_before(self, call):
+        return self.retries == "faulted" and call is not None and call in self._faulted_calls
+
+    def remember(self, call):
+        self.calls += 1
+        if self.retries == "faulted" and call is not None:
+            self._faulted_calls[call] = True
+            if len(self._faulted_calls) > 10_000:
+                self._faulted_calls.popitem(last=False)
 
     def as_json(self):
         return {
@@ -180,8 +201,10 @@ class Rule:
             "count": self.count,
             "seed": self.seed,
             "onlyContended": self.only_contended,
+            "retries": self.retries,
             "matched": self.matched,
             "injected": self.injected,
+            "calls": self.calls,
         }
 
 
@@ -203,13 +226,14 @@ class Arrival:
     """A DynamoDB request as the fault layer sees it: its operation, and per item (per
     TransactItem for a transaction) the table and the item's identity (None when it has none)."""
 
-    __slots__ = ("operation", "items", "writes", "region", "contended")
+    __slots__ = ("operation", "items", "writes", "region", "call", "contended")
 
-    def __init__(self, operation, items, writes, region):
+    def __init__(self, operation, items, writes, region, call):
         self.operation = operation
         self.items = items
         self.writes = writes
         self.region = region
+        self.call = call
         self.contended = set()
 
 
@@ -287,7 +311,7 @@ class DynamoDBFaults:
         except Exception:
             return None  # moto answers a malformed request itself
         writes = Counter(key for _, key in items if key is not None) if operation in WRITES else Counter()
-        arrival = Arrival(operation, items, writes, region)
+        arrival = Arrival(operation, items, writes, region, environ.get("HTTP_AMZ_SDK_INVOCATION_ID"))
         with self._in_flight_lock:
             self._in_flight.update(writes)
             arrival.contended = self._contended(arrival)
@@ -303,17 +327,22 @@ class DynamoDBFaults:
         with self._in_flight_lock:
             arrival.contended |= self._contended(arrival)
         for rule in rules:
-            if rule.spent or arrival.operation not in rule.operations:
+            if arrival.operation not in rule.operations:
                 continue
             scope = [i for i, (table, _) in enumerate(arrival.items) if rule.tables is None or table in rule.tables]
-            if not scope:
+            retried = rule.faulted_before(arrival.call)
+            if not scope or (rule.spent and not retried):
                 continue
             hit = [i for i in scope if i in arrival.contended] if rule.only_contended else scope[:1]
-            if not hit:
+            if retried:
+                hit = hit or scope[:1]
+            elif not hit:
                 continue
             rule.matched += 1
-            if rule.random.random() >= rule.rate:
-                continue
+            if not retried:
+                if rule.random.random() >= rule.rate:
+                    continue
+                rule.remember(arrival.call)
             rule.injected += 1
             return self._answer(rule.error, arrival, hit, start_response)
         return None

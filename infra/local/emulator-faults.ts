@@ -43,6 +43,12 @@ export interface DynamoDbFaultRule {
   seed?: number;
   /** Only requests touching an item that another request in flight is writing. */
   onlyContended?: boolean;
+  /**
+   * `faulted`: the SDK's retries of a call the rule faulted are faulted too, so the call fails
+   * after all its attempts (throttling that outlasts them); `count` then counts calls. Default
+   * `independent`: every attempt is a new draw.
+   */
+  retries?: 'independent' | 'faulted';
 }
 
 /** A rule as the emulator holds it, with its counts. */
@@ -55,10 +61,13 @@ export interface ArmedFault {
   count: number | null;
   seed: number | null;
   onlyContended: boolean;
+  retries: 'independent' | 'faulted';
   /** Requests that qualified (operation, table, contention). */
   matched: number;
   /** Faults answered. */
   injected: number;
+  /** SDK calls faulted (the faults answered, but a faulted call's retries). */
+  calls: number;
 }
 
 /** One armed rule: read its counts, remove it (answering its final counts). */

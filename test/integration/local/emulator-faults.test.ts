@@ -221,6 +221,23 @@ describe('the emulator fault control, with the real SDK', () => {
     expect(internal).toBeInstanceOf(InternalServerError);
   });
 
+  it('with retries "faulted", fails a call on every SDK attempt and counts calls: throttling that outlasts the retries', async () => {
+    const rule = await arm({
+      operations: 'TransactWriteItems',
+      error: 'ProvisionedThroughputExceededException',
+      count: 1,
+      retries: 'faulted',
+    });
+
+    const error = await rejection(db.send(transaction('outlasted-a', 'outlasted-b')));
+    const next = await db.send(transaction('outlasted-c', 'outlasted-d'));
+
+    expect(error).toBeInstanceOf(ProvisionedThroughputExceededException);
+    expect(error.$metadata.attempts).toBe(3);
+    expect(next.$metadata.attempts).toBe(1);
+    expect(await rule.read()).toMatchObject({ calls: 1, injected: 3, matched: 3 });
+  });
+
   it('faults at the given rate, the same requests for the same seed', async () => {
     const pattern = async () => {
       const rule = await arm({ operations: 'PutItem', error: 'InternalServerError', rate: 0.5, seed: 7 });
