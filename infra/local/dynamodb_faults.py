@@ -85,10 +85,12 @@ OPERATIONS = WRITES + ("GetItem", "BatchGetItem", "TransactGetItems", "Query", "
 ALIASES = {"*writes*": WRITES, "*": OPERATIONS}
 
 CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+CANCELLED_MESSAGE = "Transaction cancelled, please refer cancellation reasons for specific reasons"
 THROTTLED_MESSAGE = (
     "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically "
     "scaling your table or index so please try again shortly. If exceptions persist, check if you "
-    "have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
+    "have a hot key: "
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
 )
 
 # code -> (HTTP status, message, throttling-reason limit type or None, throttling-reasons field)
@@ -160,10 +162,10 @@ class Rule:
         if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)) or not 0 <= self.rate <= 1:
             raise RuleError("rate must be a number from 0 to 1")
         self.count = spec.get("count")
-        if self.count is not None and (isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1):
+        if self.count is not None and (not _integer(self.count) or self.count < 1):
             raise RuleError("count must be a positive integer")
         self.seed = spec.get("seed")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+        if self.seed is not None and not _integer(self.seed):
             raise RuleError("seed must be an integer")
         self.only_contended = spec.get("onlyContended", False)
         if not isinstance(self.only_contended, bool):
@@ -208,6 +210,10 @@ class Rule:
         }
 
 
+def _integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _operations(value):
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
@@ -216,7 +222,8 @@ def _operations(value):
     for name in names:
         for operation in ALIASES.get(name, (name,)):
             if operation not in OPERATIONS:
-                raise RuleError(f"unknown operation {name[:40]!r}: one of {', '.join(OPERATIONS)}, *writes*, *")
+                known = ", ".join(OPERATIONS)
+                raise RuleError(f"unknown operation {name[:40]!r}: one of {known}, *writes*, *")
             if operation not in operations:
                 operations.append(operation)
     return tuple(operations)
@@ -329,7 +336,9 @@ class DynamoDBFaults:
         for rule in rules:
             if arrival.operation not in rule.operations:
                 continue
-            scope = [i for i, (table, _) in enumerate(arrival.items) if rule.tables is None or table in rule.tables]
+            scope = [
+                i for i, (table, _) in enumerate(arrival.items) if rule.tables is None or table in rule.tables
+            ]
             retried = rule.faulted_before(arrival.call)
             if not scope or (rule.spent and not retried):
                 continue
@@ -385,11 +394,16 @@ class DynamoDBFaults:
             for entry in payload.get("TransactItems") or []:
                 (kind, op), *_ = entry.items() if isinstance(entry, dict) and entry else [(None, {})]
                 op = op if isinstance(op, dict) else {}
-                items.append(identity(op.get("TableName"), op.get("Key"), op.get("Item") if kind == "Put" else None))
+                item = op.get("Item") if kind == "Put" else None
+                items.append(identity(op.get("TableName"), op.get("Key"), item))
             return items
         if operation == "BatchWriteItem":
             return [
-                identity(table, (request.get("DeleteRequest") or {}).get("Key"), (request.get("PutRequest") or {}).get("Item"))
+                identity(
+                    table,
+                    (request.get("DeleteRequest") or {}).get("Key"),
+                    (request.get("PutRequest") or {}).get("Item"),
+                )
                 for table, requests in (payload.get("RequestItems") or {}).items()
                 for request in requests
             ]
@@ -409,13 +423,14 @@ class DynamoDBFaults:
                 for i in range(len(arrival.items))
             ]
             codes = ", ".join(reason["Code"] for reason in reasons)
+            message = f"{CANCELLED_MESSAGE} [{codes}]"
             return _json(
                 start_response,
                 400,
                 {
                     "__type": ERROR_PREFIX + "TransactionCanceledException",
                     "CancellationReasons": reasons,
-                    "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                    "Message": message,
                 },
                 dynamodb=True,
             )
@@ -431,9 +446,8 @@ class DynamoDBFaults:
         if limit is not None:
             access = "Write" if arrival.operation in WRITES else "Read"
             account = os.environ.get("MOTO_ACCOUNT_ID", "123456789012")
-            body[field] = [
-                {"reason": f"Table{access}{limit}", "resource": f"arn:aws:dynamodb:{arrival.region}:{account}:table/{table}"}
-            ]
+            resource = f"arn:aws:dynamodb:{arrival.region}:{account}:table/{table}"
+            body[field] = [{"reason": f"Table{access}{limit}", "resource": resource}]
         return _json(start_response, status, body, dynamodb=True)
 
 
@@ -458,23 +472,25 @@ def moto_key_names(table, region, _cache={}):
 
 
 def _read_body(environ):
+    """The whole body, or None when its end is unknown (the request is then left as it is)."""
     stream = environ.get("wsgi.input")
-    if stream is None:
-        return b""
     length = environ.get("CONTENT_LENGTH")
-    if length:
-        try:
-            return stream.read(int(length))
-        except ValueError:
-            return None
-    if environ.get("wsgi.input_terminated"):
+    if stream is None or not (length or environ.get("wsgi.input_terminated")):
+        return None
+    if not length:
         return stream.read()
-    return b""
+    try:
+        return stream.read(int(length))
+    except ValueError:
+        return None
 
 
 def _json(start_response, status, payload, dynamodb=False):
     body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = [("Content-Type", JSON_CONTENT_TYPE if dynamodb else "application/json"), ("Content-Length", str(len(body)))]
+    headers = [
+        ("Content-Type", JSON_CONTENT_TYPE if dynamodb else "application/json"),
+        ("Content-Length", str(len(body))),
+    ]
     if dynamodb:
         request_id = "".join(secrets.choice(REQUEST_ID_ALPHABET) for _ in range(52))
         headers += [("x-amzn-RequestId", request_id), ("x-amz-crc32", str(zlib.crc32(body)))]
