@@ -23,13 +23,14 @@ or `MOTO_FAULTS=<a rule or a JSON list of rules>` at startup. A rule:
      "operations": "TransactWriteItems",    an operation, a list of them, "*writes*" (PutItem,
                                             UpdateItem, DeleteItem, TransactWriteItems,
                                             BatchWriteItem) or "*" (every item operation)
-     "error": "TransactionConflict",        see ERRORS below
+     "error": "TransactionConflict",        one of the errors below
      "rate": 0.1,                           chance that a matching request is faulted (default 1)
      "count": 5,                            at most this many faults, then the rule is spent
      "seed": 42,                            a seeded rate: the same requests, the same faults
      "onlyContended": true,                 only requests touching an item that another request
                                             in flight (arrived, queued for or holding the
-                                            emulator's lock) is writing
+                                            emulator's lock) is writing, seen when the request
+                                            arrives or when it takes the lock
      "retries": "faulted"}                  the SDK's retries of a call the rule faulted (they
                                             share its `amz-sdk-invocation-id`) are faulted too,
                                             so the call fails after all its attempts, as when
