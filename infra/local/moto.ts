@@ -24,13 +24,17 @@ const MISSING_HINT =
  * Starts moto's server through python3 on 127.0.0.1 with port 0 and reads the port it bound from
  * its banner, so there is no race for a "free" port. Requests are served one at a time (see
  * `serial_moto_server.py`: moto's threaded server breaks transaction isolation). Fails with
- * {@link MotoMissingError} naming the missing tool when python3 or moto is absent.
+ * {@link MotoMissingError} naming the missing tool when python3 or moto is absent. `env` adds to the
+ * server's environment (`MOTO_FAULTS`, `MOTO_PROFILE`); DynamoDB faults are armed and read with
+ * `emulator-faults.ts`.
  */
-export async function startMoto(options: { python?: string } = {}): Promise<MotoServer> {
+export async function startMoto(
+  options: { python?: string; env?: Record<string, string> } = {},
+): Promise<MotoServer> {
   const python = options.python ?? process.env.PYTHON ?? 'python3';
   const child = spawn(python, [SERVER_SCRIPT, '127.0.0.1', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' },
   });
   const endpoint = await waitForBanner(child, python);
   const pid = child.pid ?? -1;

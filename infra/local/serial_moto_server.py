@@ -12,6 +12,11 @@ about twice as fast (`_speed_up_dynamodb`: the tracker's conditional UpdateItem 
 same result computed without waste, and falls back to moto's own code when unsure.
 `MOTO_PROFILE=FILE` writes a cProfile of every request to FILE when the server stops.
 
+It can also fail the way DynamoDB does: `POST /_faults` (or `MOTO_FAULTS=<json>` at startup) arms a
+rule that answers chosen DynamoDB operations on chosen tables with a transaction conflict,
+throttling or an internal error, on the wire in DynamoDB's own format, at a rate, a number of
+times, or only for items another request in flight is writing. See `dynamodb_faults.py`.
+
 Usage: python3 serial_moto_server.py HOST PORT   (port 0 picks a free port; the banner names it)
 """
 
@@ -21,6 +26,8 @@ import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+from dynamodb_faults import DynamoDBFaults
 
 try:
     # moto's EventBridge rebuilds a JSONPath parser (ply LR tables) for every path of every target
@@ -270,12 +277,22 @@ _speed_up_transactions()
 _speed_up_dynamodb()
 app = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
+faults = DynamoDBFaults()
 
 
 def serialized(environ, start_response):
-    with lock:
-        # Build the whole response inside the lock: moto computes lazily in some handlers.
-        return list(app(environ, start_response))
+    if environ.get("PATH_INFO", "").startswith("/_faults"):
+        with lock:
+            return faults.control(environ, start_response)
+    # In flight from here: before the lock, so a request queued for it counts as a writer.
+    arrival = faults.arrive(environ)
+    try:
+        with lock:
+            answer = faults.fault(arrival, start_response)
+            # Build the whole response inside the lock: moto computes lazily in some handlers.
+            return answer if answer is not None else list(app(environ, start_response))
+    finally:
+        faults.leave(arrival)
 
 
 def _profile_requests(path):
@@ -285,21 +302,19 @@ def _profile_requests(path):
     import atexit
     import cProfile
 
-    global serialized
+    global app
     profiler = cProfile.Profile()
-    unprofiled = serialized
+    unprofiled = app
 
     def profiled(environ, start_response):
-        with lock:
-            profiler.enable()
-            try:
-                return list(app(environ, start_response))
-            finally:
-                profiler.disable()
+        profiler.enable()
+        try:
+            return list(unprofiled(environ, start_response))
+        finally:
+            profiler.disable()
 
-    serialized = profiled
+    app = profiled
     atexit.register(lambda: profiler.dump_stats(path))
-    return unprofiled
 
 
 def stop(_signum, _frame):
@@ -327,4 +342,6 @@ if __name__ == "__main__":
     threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     if os.environ.get("MOTO_PROFILE"):
         _profile_requests(os.environ["MOTO_PROFILE"])
+    if os.environ.get("MOTO_FAULTS"):
+        faults.arm_from_environment(os.environ["MOTO_FAULTS"])
     run_simple(host, port, serialized, threaded=True)

@@ -1,13 +1,10 @@
-import {
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-  ProvisionedThroughputExceededException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createApi } from '#functions/track-link/app.ts';
+import { armFault, type FaultHandle } from '#infra/local/emulator-faults.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
@@ -39,46 +36,35 @@ describe('reliability: AWS failing under the tracker', () => {
   }, async () => {
     const { world, links, ledger } = await scenarioWorld('ddb-throttled', { sandbox: file.sandbox, clock });
     logs.add(world.log.lines);
-    // The first K transactions after arming fail as DynamoDB does once the SDK's own retries are
-    // spent: ProvisionedThroughputExceededException. Everything else reaches the emulator.
-    const throttle = { remaining: 0, thrown: 0 };
-    const client = documentClient(AWS_CLIENT_CONFIG);
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'TransactWriteItemsCommand' && throttle.remaining > 0) {
-          throttle.remaining--;
-          throttle.thrown++;
-          throw new ProvisionedThroughputExceededException({
-            message: 'The level of configured provisioned throughput for the table was exceeded.',
-            $metadata: { httpStatusCode: 400 },
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'throttleTransactions' },
-    );
-    const tracker = createTracker(world.config, {
-      store: new LinkStore({ tableName: world.names.table, client }),
-      clock,
-      log: world.log.logger,
-      random: () => 0.5,
-    });
-    const call = apiCaller(createApi(tracker, world.log.logger));
-    await registerAll(call, links);
+    await registerAll(world.call, links);
     const K = 50;
     const probed = links.filter((link) => link.kind.name === 'cancelled').slice(0, 3);
 
+    let throttle: FaultHandle | undefined;
+    onTestFinished(async () => {
+      await throttle?.clear();
+    });
+
     const runs = await runSchedule({
       clock,
-      tracker,
+      tracker: world.tracker,
       ledger,
       log: world.log.logger,
       before: async (minute) => {
         if (minute !== FINAL_MINUTE) return;
-        throttle.remaining = K;
+        // From now on, the next K transactions on the table fail as DynamoDB's do when throttling
+        // outlasts the SDK's own retries: ProvisionedThroughputExceededException on every attempt,
+        // on the wire. Everything else is served.
+        throttle = await armFault({
+          tables: [world.names.table],
+          operations: 'TransactWriteItems',
+          error: 'ProvisionedThroughputExceededException',
+          count: K,
+          retries: 'faulted',
+        });
         // On-demand checks while throttled: a retryable 503, the stored status untouched.
         for (const link of probed) {
-          const response = await call('GET', `/links/${link.linkId}`);
+          const response = await world.call('GET', `/links/${link.linkId}`);
           expect(response.status).toBe(503);
           expect(response.headers['retry-after']).toBe('2');
           expect(response.body).toMatchObject({
@@ -88,7 +74,10 @@ describe('reliability: AWS failing under the tracker', () => {
       },
       after: async (minute, run) => {
         if (minute !== FINAL_MINUTE) return;
-        expect(throttle.thrown).toBe(K);
+        expect(await throttle?.read()).toMatchObject({
+          calls: K,
+          injected: K * AWS_CLIENT_CONFIG.maxAttempts,
+        });
         expect(run.summary?.otherErrors).toBe(K - probed.length);
         expect(run.summary?.transitionsRecorded).toBe(links.length - (K - probed.length));
         // Nothing half-written: each link's sequence equals its change items, right after the faults.
@@ -111,7 +100,7 @@ describe('reliability: AWS failing under the tracker', () => {
     const retry = runs.find((run) => run.minute === FINAL_MINUTE + 1);
     expect(retry?.summary?.transitionsRecorded).toBe(K - probed.length);
     const ledgerReport = await ledger.verify();
-    report('3-dynamodb-throttled', ledgerReport, runs, { throttled: throttle.thrown });
+    report('3-dynamodb-throttled', ledgerReport, runs, { throttled: (await throttle?.read())?.calls });
     await world.close();
   });
 
