@@ -14,6 +14,7 @@ let apiUrl = '';
 let sandboxUrl = '';
 let receiver: Server;
 const deliveries: Array<{ headers: Record<string, string>; body: string }> = [];
+let startUpProbes: StartUpProbe[] = [];
 
 function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -27,6 +28,37 @@ function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000
     };
     tick();
   });
+}
+
+interface StartUpProbe {
+  status?: number;
+  contentType?: string | null;
+  retryAfter?: string | null;
+  title?: string;
+  /** Why there was no answer: `ECONNREFUSED` is allowed, a `TimeoutError` (a hang) is not. */
+  error?: string;
+}
+
+/** Requests the API one after another until `ready()`, each bounded, recording what each got. */
+async function probeDuringStartUp(url: string, ready: () => boolean): Promise<StartUpProbe[]> {
+  const probes: StartUpProbe[] = [];
+  while (!ready()) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const text = await response.text();
+      probes.push({
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        retryAfter: response.headers.get('retry-after'),
+        title: response.status === 503 ? (JSON.parse(text) as { title?: string }).title : undefined,
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      probes.push({ error: cause?.code ?? (error as Error).name });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return probes;
 }
 
 function processGroupMembers(pgid: number): number[] {
@@ -70,7 +102,13 @@ beforeAll(async () => {
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
-  apiUrl = await waitFor('the API URL', () => /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]);
+  const startingUrl = await waitFor(
+    'the API to listen',
+    () => /starting: the API at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+  );
+  const banner = () => /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  startUpProbes = await probeDuringStartUp(`${startingUrl}/links`, () => banner() !== undefined);
+  apiUrl = await waitFor('the API URL', banner);
   sandboxUrl = await waitFor(
     'the sandbox URL',
     () => /sandbox\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
@@ -84,6 +122,21 @@ afterAll(async () => {
 });
 
 describe('npm start: the whole system on one machine', () => {
+  it('answers every request made while it starts with a 503 problem and Retry-After, never leaving one hanging', () => {
+    expect(startUpProbes.map((probe) => probe.error).filter(Boolean)).not.toContain('TimeoutError');
+    const starting = startUpProbes.filter((probe) => probe.status === 503);
+    // At least one request fell between listening and being ready, or this proves nothing.
+    expect(starting.length).toBeGreaterThan(0);
+    for (const probe of starting) {
+      expect(probe).toMatchObject({ contentType: 'application/problem+json', title: 'Starting up' });
+      expect(Number(probe.retryAfter)).toBeGreaterThan(0);
+    }
+    for (const probe of startUpProbes) {
+      expect([200, 503, undefined]).toContain(probe.status);
+      if (probe.status === undefined) expect(probe.error).toBe('ECONNREFUSED');
+    }
+  });
+
   it('prints the webhook secret and the curls to try', () => {
     expect(output).toContain(secret);
     expect(output).toContain(`curl -s -X POST ${sandboxUrl}/sandbox/links`);
