@@ -15,6 +15,7 @@ import type {
 } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { LOCAL_TABLE_NAME, stageConfig } from '#infra/config/stage-config.ts';
+import { ManualClock } from '#infra/sandbox/clock.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { openApiDocument } from '#infra/schemas/published-schemas.ts';
 import { busName } from '#shared/events/bus.ts';
@@ -102,7 +103,10 @@ async function start(
   // 2. The InstantPay sandbox, unless a real InstantPay is configured.
   let sandbox: Sandbox | undefined;
   if (!settings.INSTANTPAY_BASE_URL) {
-    sandbox = await startSandbox({ port: settings.SANDBOX_PORT });
+    sandbox = await startSandbox({
+      port: settings.SANDBOX_PORT,
+      ...(settings.SANDBOX_CLOCK === 'manual' ? { clock: new ManualClock() } : {}),
+    });
     stops.push(() => sandbox!.close());
   }
   const sandboxUrl = sandbox?.url ?? settings.INSTANTPAY_BASE_URL!;
