@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayProxyEventV2,
@@ -9,9 +15,11 @@ import type {
 } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { LOCAL_TABLE_NAME, stageConfig } from '#infra/config/stage-config.ts';
+import { ManualClock } from '#infra/sandbox/clock.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
 import { openApiDocument } from '#infra/schemas/published-schemas.ts';
 import { busName } from '#shared/events/bus.ts';
+import { problem } from '#shared/http/problem.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { webhookResourceNames } from '#shared/webhooks/routing.ts';
@@ -95,13 +103,18 @@ async function start(
   // 2. The InstantPay sandbox, unless a real InstantPay is configured.
   let sandbox: Sandbox | undefined;
   if (!settings.INSTANTPAY_BASE_URL) {
-    sandbox = await startSandbox({ port: settings.SANDBOX_PORT });
+    sandbox = await startSandbox({
+      port: settings.SANDBOX_PORT,
+      ...(settings.SANDBOX_CLOCK === 'manual' ? { clock: new ManualClock() } : {}),
+    });
     stops.push(() => sandbox!.close());
   }
   const sandboxUrl = sandbox?.url ?? settings.INSTANTPAY_BASE_URL!;
 
-  // 3. The API server first, so the sink's URL (on the API port) is known for the subscribers.
-  const server = createServer();
+  // 3. The API server first, so the sink's URL (on the API port) is known for the subscribers; until
+  // every part is ready it answers 503 (a request the port took must never wait for a handler).
+  let handle: RequestListener = answerStartingUp;
+  const server = createServer((request, response) => handle(request, response));
   // Longer than clients keep idle connections (undici: 4 s), so a reused connection is never closed under them.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -111,6 +124,7 @@ async function start(
   });
   stops.push(() => closeServer(server));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  print(`starting: the API at ${apiUrl} answers 503 until every part is ready`);
 
   // 4. Resources of the local stage, from the shared definitions.
   const clients = localClients();
@@ -196,7 +210,7 @@ async function start(
 
   // 6. The API and the sink.
   const sink = new Webhook(webhookSecret);
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  const serveRequest: RequestListener = (request, response) => {
     void serve(request, response).catch((error: unknown) => {
       print(`api: request failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/problem+json' });
@@ -209,7 +223,7 @@ async function start(
         }),
       );
     });
-  });
+  };
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     if (body === undefined) {
@@ -319,6 +333,7 @@ async function start(
     }),
   );
 
+  handle = serveRequest;
   return {
     apiUrl,
     sandboxUrl,
@@ -326,6 +341,21 @@ async function start(
     childPids,
     stop: stopAll,
   };
+}
+
+/** What the API answers before every part of the local cloud is ready. */
+function answerStartingUp(request: IncomingMessage, response: ServerResponse): void {
+  request.resume();
+  response.writeHead(503, {
+    'content-type': 'application/problem+json',
+    'retry-after': '1',
+    connection: 'close',
+  });
+  response.end(
+    JSON.stringify(
+      problem(503, 'starting-up', 'Starting up', 'npm start is still starting; try again in a second.'),
+    ),
+  );
 }
 
 function lambdaContext(functionName: string, timeoutMs: number): Context {

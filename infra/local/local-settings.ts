@@ -4,6 +4,11 @@ import * as z from 'zod';
 export const LOCAL_VARIABLES = [
   ['PORT', '3000', 'port of the tracker API (and the built-in webhook sink at /local/webhooks)'],
   ['SANDBOX_PORT', '8000', 'port of the InstantPay sandbox (not started when INSTANTPAY_BASE_URL is set)'],
+  [
+    'SANDBOX_CLOCK',
+    'system',
+    'manual freezes the sandbox\'s clock until POST /sandbox/clock {"advanceMs": n} moves it (for tests)',
+  ],
   ['INSTANTPAY_BASE_URL', '(the sandbox)', 'a real InstantPay base URL instead of the sandbox'],
   [
     'INSTANTPAY_CLIENT_ID',
@@ -29,6 +34,7 @@ export const LocalSettingsSchema = z
   .object({
     PORT: port(3000),
     SANDBOX_PORT: port(8000),
+    SANDBOX_CLOCK: z.enum(['system', 'manual']).default('system'),
     INSTANTPAY_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     INSTANTPAY_CLIENT_ID: z.string().min(1).optional(),
     INSTANTPAY_CLIENT_SECRET: z.string().min(1).optional(),
