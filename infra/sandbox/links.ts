@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import * as z from 'zod';
+import type { Clock } from '#shared/clock.ts';
 import { formatIst } from '#shared/instantpay/ist-time.ts';
-import type { Clock } from './clock.ts';
 import { parseControlInput, SandboxConflictError } from './errors.ts';
 
 /** One scripted step of a link's life: from `afterMs` after creation, the link has `status`. */
@@ -27,7 +27,10 @@ export interface LinkView {
   linkActivity: ActivityEntry[];
 }
 
-/** `CLAIMED`, `CANCELLED` and `EXPIRED` never change (INSTANTPAY.md, "Link status"). */
+/**
+ * `CLAIMED`, `CANCELLED` and `EXPIRED` never change (INSTANTPAY.md, "Link status"). InstantPay's rule,
+ * not the tracker's `isFinal`: the sandbox stands in for the upstream, which a change to the core must not move.
+ */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['CLAIMED', 'CANCELLED', 'EXPIRED']);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -144,7 +147,7 @@ export interface ScriptedLinkOptions {
 
 export type LinkActionResult = { ok: true } | { ok: false; reason: string };
 
-export interface LinkStoreOptions {
+export interface SandboxLinksOptions {
   clock: Clock;
   /** Timeline of links created through the upstream API; {@link DEFAULT_TIMELINE} when absent. */
   defaultTimeline?: readonly TimelineStep[];
@@ -153,13 +156,13 @@ export interface LinkStoreOptions {
 }
 
 /** Every link the sandbox knows, with its scripted lifecycle evaluated against the clock on demand. */
-export class LinkStore {
+export class SandboxLinks {
   private readonly links = new Map<string, LinkRecord>();
   private readonly clock: Clock;
   private readonly defaultTimeline: TimelineStep[];
   private readonly linkUrlBase: () => string;
 
-  constructor(options: LinkStoreOptions) {
+  constructor(options: SandboxLinksOptions) {
     this.clock = options.clock;
     this.defaultTimeline = parseControlInput(
       timelineSchema,

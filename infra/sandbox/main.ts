@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { ManualClock, systemClock } from './clock.ts';
+import { systemClock } from '#shared/clock.ts';
+import { ManualClock } from './clock.ts';
 import { SAMPLE_CREDENTIALS, SAMPLE_ENDPOINT_IP, SAMPLE_LINK_ID, startSandbox } from './server.ts';
 
 /** `npm run sandbox`: the InstantPay sandbox alone, until Ctrl-C. */

@@ -1,5 +1,5 @@
 import { parseIst } from '#shared/instantpay/ist-time.ts';
-import type { LinkStore, LinkView, TimelineStep } from './links.ts';
+import type { LinkView, SandboxLinks, TimelineStep } from './links.ts';
 
 /** The credentials of the sample curl in `shared/upstream/track-link-api.txt`. */
 export const SAMPLE_CREDENTIALS = {
@@ -57,9 +57,9 @@ const SAMPLE_TIMELINE: TimelineStep[] = [
 ];
 
 /** Preloads the sample link: permanent (survives reset) and frozen (claimed whatever the clock says). */
-export function preloadSampleLink(store: LinkStore): void {
-  if (store.has(SAMPLE_LINK_ID)) return;
-  store.createScripted(
+export function preloadSampleLink(links: SandboxLinks): void {
+  if (links.has(SAMPLE_LINK_ID)) return;
+  links.createScripted(
     { linkId: SAMPLE_LINK_ID, amount: SAMPLE_TRACK_DATA.amount, timeline: SAMPLE_TIMELINE },
     {
       permanent: true,
