@@ -36,16 +36,16 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set(['CLAIMED', 'CANCELLE
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const timelineStepSchema = z.strictObject({
+const timelineStepSchema = z.strictObject({
   afterMs: z.int().min(0),
   status: z.string().min(1),
   activity: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
-export const timelineSchema = z.array(timelineStepSchema).min(1, 'a timeline needs at least one step');
+const timelineSchema = z.array(timelineStepSchema).min(1, 'a timeline needs at least one step');
 
 /** Body of `POST /sandbox/links` and input of `Sandbox.createLink`. */
-export const scriptedLinkSchema = z.strictObject({
+const scriptedLinkSchema = z.strictObject({
   linkId: z.string().regex(LINK_ID_PATTERN, 'a linkId is 1 to 64 of A-Z a-z 0-9 _ -').optional(),
   amount: z.number().positive(),
   timeline: timelineSchema,
@@ -57,14 +57,14 @@ export type ScriptedLinkInput = z.input<typeof scriptedLinkSchema>;
  * The life InstantPay gives a link created through the upstream API: issued (and notified), a
  * claim in progress after a minute, claimed half a minute later.
  */
-export const DEFAULT_TIMELINE: readonly TimelineStep[] = [
+const DEFAULT_TIMELINE: readonly TimelineStep[] = [
   { afterMs: 0, status: 'ISSUED' },
   { afterMs: 60_000, status: 'PROCESSING' },
   { afterMs: 90_000, status: 'CLAIMED' },
 ];
 
 /** Contact details given to scripted links, so their default activity carries personal data to mask. */
-export const SCRIPTED_CONTACT: Readonly<ContactDetails> = {
+const SCRIPTED_CONTACT: Readonly<ContactDetails> = {
   name: 'Sandbox Beneficiary',
   mobile: '9876543210',
   email: 'beneficiary@example.com',

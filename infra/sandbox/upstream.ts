@@ -67,7 +67,7 @@ function header(headers: IncomingHttpHeaders, name: string): string {
   return (Array.isArray(value) ? value.join(', ') : (value ?? '')).trim();
 }
 
-export function credentialsAccepted(headers: IncomingHttpHeaders, credentials: SandboxCredentials): boolean {
+function credentialsAccepted(headers: IncomingHttpHeaders, credentials: SandboxCredentials): boolean {
   const endpointIp = header(headers, 'x-ipay-endpoint-ip');
   return (
     header(headers, 'x-ipay-auth-code') === '1' &&
