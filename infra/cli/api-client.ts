@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } from '@smithy/types';
 import type { RegisterLinkBody } from '#functions/track-link/requests.ts';
 import type { LinkView } from '#shared/link/link-view.ts';
+import type { ListState } from '#shared/store/link-store.ts';
 
 /** An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export interface ApiProblem {
@@ -101,15 +102,13 @@ export interface LinksPage {
   nextCursor: string | null;
 }
 
-export type LinkState = 'watching' | 'final' | 'idle';
-
 export interface ApiClient {
   readonly baseUrl: string;
   trackLink(linkId: string, options?: { maxAgeSeconds?: number }): Promise<LinkView>;
   registerLink(body: RegisterLinkBody): Promise<{ created: boolean; link: LinkView }>;
   unwatch(linkId: string): Promise<void>;
   events(linkId: string): Promise<EventsPage>;
-  list(options?: { state?: LinkState; limit?: number; cursor?: string }): Promise<LinksPage>;
+  list(options?: { state?: ListState; limit?: number; cursor?: string }): Promise<LinksPage>;
 }
 
 export interface ApiClientOptions {

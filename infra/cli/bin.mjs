@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `payout-link-tracker`: the operator CLI (infra/cli/main.ts), run through tsx like the rest of the tooling.
+// `payout-link-tracker`: the CLI (infra/cli/main.ts), run through tsx, a dependency so `npm ci --omit=dev` runs it.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -20,7 +20,7 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
-export const NO_CREDENTIALS =
+const NO_CREDENTIALS =
   'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or sign in with `aws sso login`), or use --local for the local cloud.';
 
 /**
@@ -55,7 +55,7 @@ function describe(error: unknown): { message: string; exitCode: 1 | 2 } {
 }
 
 /** The credential chain found nothing (by name, so a second copy of the SDK still matches). */
-export function isMissingCredentials(error: unknown): boolean {
+function isMissingCredentials(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (
     error.name === 'CredentialsProviderError' ||
@@ -68,7 +68,7 @@ function isParseArgsError(error: unknown): error is Error {
   return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
-export function oneLine(text: string): string {
+function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 

@@ -27,7 +27,7 @@ export const COMMANDS: readonly Command[] = [
 
 const API_COMMANDS = new Set(['track', 'watch', 'unwatch', 'events', 'list', 'import']);
 
-export function globalHelp(): string {
+function globalHelp(): string {
   const visible = COMMANDS.filter((command) => !command.hidden);
   const width = Math.max(...visible.map((command) => synopsis(command).length));
   const line = (command: Command) => `  ${synopsis(command).padEnd(width)}  ${command.summary}`;

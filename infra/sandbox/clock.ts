@@ -1,12 +1,6 @@
-/** The sandbox's notion of "now", injected so tests can move link timelines without sleeping. */
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
-}
+import type { Clock } from '#shared/clock.ts';
 
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** A clock that only moves when told to. */
+/** A clock that only moves when told to: tests and `SANDBOX_CLOCK=manual` move link timelines without sleeping. */
 export class ManualClock implements Clock {
   private current: number;
 

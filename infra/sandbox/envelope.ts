@@ -15,7 +15,7 @@ export interface Envelope {
 }
 
 /** Status texts of the codes the sandbox answers with or can be told to inject. */
-export const STATUS_TEXTS: Readonly<Record<string, string>> = {
+const STATUS_TEXTS: Readonly<Record<string, string>> = {
   TXN: 'Transaction Successful',
   TUP: 'Transaction Under Process',
   ISE: 'System Error',
@@ -50,7 +50,7 @@ export function statusTextOf(statuscode: string): string {
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Shaped like the sample's `h0009ad8a2eb-7790-4fe2-a9af-8cdb732d668c-WbrjDVgsp8oy`: `h000`, a UUID, 12 letters or digits. */
-export function freshIpayUuid(): string {
+function freshIpayUuid(): string {
   const tail = [...randomBytes(12)].map((byte) => ALPHANUMERIC[byte % ALPHANUMERIC.length]).join('');
   return `h000${randomUUID()}-${tail}`;
 }

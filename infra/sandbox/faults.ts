@@ -27,15 +27,15 @@ export interface Fault {
   remaining: number | undefined;
 }
 
-export const DEFAULT_LATENCY_MS = 1_000;
-export const DEFAULT_TIMEOUT_MS = 60_000;
-export const DEFAULT_HTTP_STATUS = 500;
-export const DEFAULT_MALFORMED_BODY = '<html>Bad Gateway</html>';
+const DEFAULT_LATENCY_MS = 1_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_HTTP_STATUS = 500;
+const DEFAULT_MALFORMED_BODY = '<html>Bad Gateway</html>';
 const MAX_DELAY_MS = 10 * 60 * 1000;
 
 const delayMs = z.int().min(0).max(MAX_DELAY_MS);
 
-export const faultSchema = z
+const faultSchema = z
   .strictObject({
     kind: z.enum(['latency', 'http-status', 'timeout', 'malformed', 'statuscode']),
     value: z.union([z.number(), z.string()]).optional(),

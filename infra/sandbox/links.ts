@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import * as z from 'zod';
+import type { Clock } from '#shared/clock.ts';
 import { formatIst } from '#shared/instantpay/ist-time.ts';
-import type { Clock } from './clock.ts';
 import { parseControlInput, SandboxConflictError } from './errors.ts';
 
 /** One scripted step of a link's life: from `afterMs` after creation, the link has `status`. */
@@ -27,22 +27,25 @@ export interface LinkView {
   linkActivity: ActivityEntry[];
 }
 
-/** `CLAIMED`, `CANCELLED` and `EXPIRED` never change (INSTANTPAY.md, "Link status"). */
+/**
+ * `CLAIMED`, `CANCELLED` and `EXPIRED` never change (INSTANTPAY.md, "Link status"). InstantPay's rule,
+ * not the tracker's `isFinal`: the sandbox stands in for the upstream, which a change to the core must not move.
+ */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['CLAIMED', 'CANCELLED', 'EXPIRED']);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const timelineStepSchema = z.strictObject({
+const timelineStepSchema = z.strictObject({
   afterMs: z.int().min(0),
   status: z.string().min(1),
   activity: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
-export const timelineSchema = z.array(timelineStepSchema).min(1, 'a timeline needs at least one step');
+const timelineSchema = z.array(timelineStepSchema).min(1, 'a timeline needs at least one step');
 
 /** Body of `POST /sandbox/links` and input of `Sandbox.createLink`. */
-export const scriptedLinkSchema = z.strictObject({
+const scriptedLinkSchema = z.strictObject({
   linkId: z.string().regex(LINK_ID_PATTERN, 'a linkId is 1 to 64 of A-Z a-z 0-9 _ -').optional(),
   amount: z.number().positive(),
   timeline: timelineSchema,
@@ -54,14 +57,14 @@ export type ScriptedLinkInput = z.input<typeof scriptedLinkSchema>;
  * The life InstantPay gives a link created through the upstream API: issued (and notified), a
  * claim in progress after a minute, claimed half a minute later.
  */
-export const DEFAULT_TIMELINE: readonly TimelineStep[] = [
+const DEFAULT_TIMELINE: readonly TimelineStep[] = [
   { afterMs: 0, status: 'ISSUED' },
   { afterMs: 60_000, status: 'PROCESSING' },
   { afterMs: 90_000, status: 'CLAIMED' },
 ];
 
 /** Contact details given to scripted links, so their default activity carries personal data to mask. */
-export const SCRIPTED_CONTACT: Readonly<ContactDetails> = {
+const SCRIPTED_CONTACT: Readonly<ContactDetails> = {
   name: 'Sandbox Beneficiary',
   mobile: '9876543210',
   email: 'beneficiary@example.com',
@@ -144,7 +147,7 @@ export interface ScriptedLinkOptions {
 
 export type LinkActionResult = { ok: true } | { ok: false; reason: string };
 
-export interface LinkStoreOptions {
+export interface SandboxLinksOptions {
   clock: Clock;
   /** Timeline of links created through the upstream API; {@link DEFAULT_TIMELINE} when absent. */
   defaultTimeline?: readonly TimelineStep[];
@@ -153,13 +156,13 @@ export interface LinkStoreOptions {
 }
 
 /** Every link the sandbox knows, with its scripted lifecycle evaluated against the clock on demand. */
-export class LinkStore {
+export class SandboxLinks {
   private readonly links = new Map<string, LinkRecord>();
   private readonly clock: Clock;
   private readonly defaultTimeline: TimelineStep[];
   private readonly linkUrlBase: () => string;
 
-  constructor(options: LinkStoreOptions) {
+  constructor(options: SandboxLinksOptions) {
     this.clock = options.clock;
     this.defaultTimeline = parseControlInput(
       timelineSchema,

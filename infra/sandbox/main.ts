@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { ManualClock, systemClock } from './clock.ts';
+import { systemClock } from '#shared/clock.ts';
+import { ManualClock } from './clock.ts';
 import { SAMPLE_CREDENTIALS, SAMPLE_ENDPOINT_IP, SAMPLE_LINK_ID, startSandbox } from './server.ts';
 
 /** `npm run sandbox`: the InstantPay sandbox alone, until Ctrl-C. */
@@ -41,7 +42,7 @@ console.log(`InstantPay sandbox listening on ${sandbox.url}`);
 if (configured) {
   console.log('It accepts the credentials configured in SANDBOX_CLIENT_ID and SANDBOX_CLIENT_SECRET.');
 } else {
-  console.log(`It accepts the sample credentials of shared/upstream/track-link-api.txt. Try:
+  console.log(`It accepts the sample credentials of InstantPay's Track Link page (../shared/upstream/track-link-api.txt). Try:
   curl '${sandbox.url}/payments/payout/link/track/${SAMPLE_LINK_ID}' \\
     --header 'X-Ipay-Auth-Code: 1' \\
     --header 'X-Ipay-Client-Id: ${SAMPLE_CREDENTIALS.clientId}' \\

@@ -1,7 +1,7 @@
 import { parseIst } from '#shared/instantpay/ist-time.ts';
-import type { LinkStore, LinkView, TimelineStep } from './links.ts';
+import type { LinkView, SandboxLinks, TimelineStep } from './links.ts';
 
-/** The credentials of the sample curl in `shared/upstream/track-link-api.txt`. */
+/** The credentials of the sample curl in the team kit's `../shared/upstream/track-link-api.txt`. */
 export const SAMPLE_CREDENTIALS = {
   clientId: 'YWY3OTAzYzNlM2ExZTJlOfh549Gzt+5IEcETrD5Yx+Q=',
   clientSecret: '679db35f926b8d0240a8c0d28729528ee8e6d5effa5fa0b20c04454004d2d825',
@@ -16,7 +16,7 @@ export const SAMPLE_LINK_ID = '65704add83911e52b70ebcbc';
  * The e-mail address as the page publishes it: obfuscated to `[email protected]`, with a no-break space
  * (U+00A0) between the two words.
  */
-export const PAGE_EMAIL = '[email\u00a0protected]';
+const PAGE_EMAIL = '[email\u00a0protected]';
 
 /** The `data` of the page's sample response, byte for byte. */
 export const SAMPLE_TRACK_DATA: Readonly<LinkView> = Object.freeze({
@@ -57,9 +57,9 @@ const SAMPLE_TIMELINE: TimelineStep[] = [
 ];
 
 /** Preloads the sample link: permanent (survives reset) and frozen (claimed whatever the clock says). */
-export function preloadSampleLink(store: LinkStore): void {
-  if (store.has(SAMPLE_LINK_ID)) return;
-  store.createScripted(
+export function preloadSampleLink(links: SandboxLinks): void {
+  if (links.has(SAMPLE_LINK_ID)) return;
+  links.createScripted(
     { linkId: SAMPLE_LINK_ID, amount: SAMPLE_TRACK_DATA.amount, timeline: SAMPLE_TIMELINE },
     {
       permanent: true,

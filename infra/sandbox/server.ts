@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import { type Clock, systemClock } from '#shared/clock.ts';
 import { formatIst } from '#shared/instantpay/ist-time.ts';
-import { type Clock, ManualClock, systemClock } from './clock.ts';
+import { ManualClock } from './clock.ts';
 import { envelope, statusTextOf } from './envelope.ts';
 import { parseControlInput, SandboxConflictError, SandboxInputError } from './errors.ts';
 import { type FaultInput, FaultStore } from './faults.ts';
-import { LinkStore, type ScriptedLinkInput, type TimelineStep } from './links.ts';
+import { SandboxLinks, type ScriptedLinkInput, type TimelineStep } from './links.ts';
 import { preloadSampleLink, SAMPLE_CREDENTIALS as SAMPLE } from './sample.ts';
 import {
   answerUpstream,
@@ -87,8 +88,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   );
   const log = options.log ?? (() => {});
   let url = '';
-  const store = new LinkStore({ clock, defaultTimeline: options.defaultTimeline, linkUrlBase: () => url });
-  preloadSampleLink(store);
+  const links = new SandboxLinks({ clock, defaultTimeline: options.defaultTimeline, linkUrlBase: () => url });
+  preloadSampleLink(links);
   const faults = new FaultStore(options.random);
   const trackCalls = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
@@ -110,8 +111,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sleep = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? schedule(ms, resolve) : resolve()));
 
   const reset = () => {
-    store.reset();
-    preloadSampleLink(store);
+    links.reset();
+    preloadSampleLink(links);
     faults.clear();
     trackCalls.clear();
   };
@@ -161,7 +162,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return `200 ${code} (fault ${fault.id})${delayed}`;
       }
       default: {
-        const answer = answerUpstream(request, { store, credentials, nowMs: clock.now() });
+        const answer = answerUpstream(request, { links, credentials, nowMs: clock.now() });
         sendJson(res, 200, envelope(answer.statuscode, answer.status, answer.data, clock.now()));
         return `200 ${answer.statuscode}${delayed}`;
       }
@@ -180,7 +181,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       const route = `${method} ${path}`;
       if (route === 'POST /sandbox/links') {
-        sendJson(res, 201, { linkId: store.createScripted(body()) });
+        sendJson(res, 201, { linkId: links.createScripted(body()) });
       } else if (route === 'POST /sandbox/faults') {
         sendJson(res, 201, { faultId: faults.add(body()) });
       } else if (route === 'GET /sandbox/faults') {
@@ -255,7 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clock,
     reset,
     stats,
-    createLink: (input: ScriptedLinkInput) => store.createScripted(input),
+    createLink: (input: ScriptedLinkInput) => links.createScripted(input),
     addFault: (fault: FaultInput) => faults.add(fault),
     clearFaults: () => faults.clear(),
     close() {

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import * as z from 'zod';
 import { parseIst } from '#shared/instantpay/ist-time.ts';
 import { statusTextOf } from './envelope.ts';
-import type { ContactDetails, LinkStore, ListQuery } from './links.ts';
+import type { ContactDetails, ListQuery, SandboxLinks } from './links.ts';
 
 /** What the upstream endpoints accept in the four `X-Ipay-*` headers. */
 export interface SandboxCredentials {
@@ -67,7 +67,7 @@ function header(headers: IncomingHttpHeaders, name: string): string {
   return (Array.isArray(value) ? value.join(', ') : (value ?? '')).trim();
 }
 
-export function credentialsAccepted(headers: IncomingHttpHeaders, credentials: SandboxCredentials): boolean {
+function credentialsAccepted(headers: IncomingHttpHeaders, credentials: SandboxCredentials): boolean {
   const endpointIp = header(headers, 'x-ipay-endpoint-ip');
   return (
     header(headers, 'x-ipay-auth-code') === '1' &&
@@ -103,25 +103,25 @@ const invalidParameters = (status = statusTextOf('RPI')) => answer('RPI', status
 /** Answers one of the five calls, credentials included, as InstantPay would at `nowMs`. */
 export function answerUpstream(
   request: UpstreamRequest,
-  deps: { store: LinkStore; credentials: SandboxCredentials; nowMs: number },
+  deps: { links: SandboxLinks; credentials: SandboxCredentials; nowMs: number },
 ): UpstreamAnswer {
   if (!credentialsAccepted(request.headers, deps.credentials)) return answer('IAC');
   const { route } = request;
   switch (route.kind) {
     case 'track': {
-      const view = deps.store.track(route.linkId);
+      const view = deps.links.track(route.linkId);
       return view ? answer('TXN', 'Transaction Successful', view) : answer('ITI', 'Invalid link id');
     }
     case 'create':
-      return create(request.body, deps.store, deps.nowMs);
+      return create(request.body, deps.links, deps.nowMs);
     case 'cancel':
     case 'notify': {
       const parsed = linkIdBody.safeParse(request.body);
       if (!parsed.success) return invalidParameters();
       const result =
         route.kind === 'cancel'
-          ? deps.store.cancel(parsed.data.linkId)
-          : deps.store.notify(parsed.data.linkId);
+          ? deps.links.cancel(parsed.data.linkId)
+          : deps.links.notify(parsed.data.linkId);
       if (!result.ok) return invalidParameters(result.reason);
       return route.kind === 'cancel'
         ? answer('TXN', 'Link Cancelled Successfully')
@@ -129,7 +129,7 @@ export function answerUpstream(
     }
     case 'list': {
       const query = listQueryOf(request.body, request.query);
-      return query ? answer('TXN', 'Transaction Successful', deps.store.list(query)) : invalidParameters();
+      return query ? answer('TXN', 'Transaction Successful', deps.links.list(query)) : invalidParameters();
     }
   }
 }
@@ -168,7 +168,7 @@ const createBody = z.object({
   sendAlert: flag.optional(),
 });
 
-function create(body: unknown, store: LinkStore, nowMs: number): UpstreamAnswer {
+function create(body: unknown, links: SandboxLinks, nowMs: number): UpstreamAnswer {
   const parsed = createBody.safeParse(body);
   if (!parsed.success) return invalidParameters();
   const input = parsed.data;
@@ -181,7 +181,7 @@ function create(body: unknown, store: LinkStore, nowMs: number): UpstreamAnswer 
     return invalidParameters('expiredAt must be later than now and than activatedAt');
   }
   const contact: ContactDetails | undefined = input.contactDetails && { ...input.contactDetails };
-  const data = store.createFromUpstream({
+  const data = links.createFromUpstream({
     amount: Number(input.amount),
     purpose: input.purpose,
     description: input.description,

@@ -10,7 +10,7 @@ import { PayoutLinkTrackerStack } from '#infra/stack.ts';
  * Node.js 24, the runtime the functions are deployed on (`nodejs24.x`): the `node` package of
  * `tools/node24`, which the root `npm ci` installs (its postinstall).
  */
-export const NODE24 = join(PROJECT_ROOT, 'tools/node24/node_modules/.bin/node');
+const NODE24 = join(PROJECT_ROOT, 'tools/node24/node_modules/.bin/node');
 const INVOKE_BUNDLE = join(PROJECT_ROOT, 'test/support/invoke-bundle.mjs');
 
 /** The Node 24 binary's version, or an error saying how to install it. */
@@ -89,7 +89,7 @@ export function synthesizedFunction(
 export type PhysicalValue = (logicalId: string, attribute?: string) => string;
 
 /** Resolves `Ref`, `Fn::GetAtt` and `Fn::Join` (all a function's environment uses); anything else fails. */
-export function resolveIntrinsic(value: unknown, physical: PhysicalValue): string {
+function resolveIntrinsic(value: unknown, physical: PhysicalValue): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const entries = value !== null && typeof value === 'object' ? Object.entries(value) : [];

@@ -24,7 +24,7 @@ import type { ApiResponse, BusEvent } from './tracker-fixture.ts';
  * compare what the tracker recorded and published with what really happened.
  */
 
-export const MINUTE = 60_000;
+const MINUTE = 60_000;
 /** Every kind reaches its final status at this minute (see {@link KINDS}). */
 export const FINAL_MINUTE = 2;
 
@@ -49,7 +49,7 @@ export interface LinkKind {
  * plants every shape of `planted-personal-data.ts` (spaced, dashed, glued, JSON numbers, nested): all
  * to be masked, and the scan of the published events finds any that is not.
  */
-export const KINDS: readonly LinkKind[] = [
+const KINDS: readonly LinkKind[] = [
   {
     name: 'claimed',
     steps: [
@@ -109,7 +109,7 @@ export interface ScriptedLink {
  * The real changes of a lifecycle: a status change per new status, an activity event per step that
  * only adds activity.
  */
-export function expectedChanges(kind: LinkKind): ExpectedChange[] {
+function expectedChanges(kind: LinkKind): ExpectedChange[] {
   const changes: ExpectedChange[] = [];
   let previous: string | null = null;
   for (const step of kind.steps) {

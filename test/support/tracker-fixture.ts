@@ -11,8 +11,8 @@ import {
   putSecret,
 } from '#infra/local/aws-resources.ts';
 import { httpApiEvent } from '#infra/local/http-api-event.ts';
-import type { Clock } from '#infra/sandbox/clock.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
+import type { Clock } from '#shared/clock.ts';
 import { loadRuntimeConfig, type RuntimeConfig } from '#shared/config/runtime-config.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';

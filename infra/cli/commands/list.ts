@@ -1,4 +1,4 @@
-import type { LinkState } from '../api-client.ts';
+import type { ListState } from '#shared/store/link-store.ts';
 import {
   API_OPTIONS,
   type Command,
@@ -14,7 +14,7 @@ import { renderTable } from '../table.ts';
 import { apiClientFor } from '../target.ts';
 import { forTerminal } from '../terminal-text.ts';
 
-const STATES: readonly LinkState[] = ['watching', 'final', 'idle'];
+const STATES: readonly ListState[] = ['watching', 'final', 'idle'];
 /** A bound on --all, so a misbehaving cursor cannot loop for ever. */
 const MAX_PAGES = 10_000;
 
@@ -36,7 +36,7 @@ when there are more, the cursor of the next page; --all follows the cursors to t
   positionals: { min: 0, max: 0 },
   async run({ command, values, io, deps }) {
     const state = stringOption(values, 'state') ?? 'watching';
-    if (!STATES.includes(state as LinkState)) {
+    if (!STATES.includes(state as ListState)) {
       throw new UsageError(`--state must be one of ${STATES.join(', ')}.`, command);
     }
     const all = flag(values, 'all');
@@ -48,7 +48,7 @@ when there are more, the cursor of the next page; --all follows the cursors to t
     const seen = new Set<string>();
     for (let page = 0; ; page++) {
       const answer = await api.list({
-        state: state as LinkState,
+        state: state as ListState,
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
       });

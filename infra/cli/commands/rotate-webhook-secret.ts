@@ -47,7 +47,7 @@ export const rotateWebhookSecretCommand: Command = {
   run: rotateCommand,
 };
 
-/** `npm run webhook-secret -- --subscriber NAME --rotate`, as before the CLI. */
+/** What `npm run webhook-secret -- --subscriber NAME --rotate` runs (hidden from the command list). */
 export const webhookSecretAlias: Command = {
   ...rotateWebhookSecretCommand,
   name: 'webhook-secret',

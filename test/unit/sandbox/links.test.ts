@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { SandboxConflictError, SandboxInputError } from '#infra/sandbox/errors.ts';
-import { LinkStore, type UpstreamCreateParams } from '#infra/sandbox/links.ts';
+import { FINAL_STATUSES, SandboxLinks, type UpstreamCreateParams } from '#infra/sandbox/links.ts';
 import { preloadSampleLink, SAMPLE_LINK_ID, SAMPLE_TRACK_DATA } from '#infra/sandbox/sample.ts';
 import { formatIst, parseIst } from '#shared/instantpay/ist-time.ts';
+import { isFinal } from '#shared/link/link-status.ts';
 
 const START = parseIst('2024-03-01 10:00:00') as number;
 const statusesOf = (activity: Array<Record<string, unknown>>) => activity.map((entry) => entry.status);
@@ -27,17 +28,17 @@ describe('ManualClock', () => {
   });
 });
 
-describe('LinkStore scripted timelines', () => {
+describe('SandboxLinks scripted timelines', () => {
   let clock: ManualClock;
-  let store: LinkStore;
+  let links: SandboxLinks;
 
   beforeEach(() => {
     clock = new ManualClock(START);
-    store = new LinkStore({ clock });
+    links = new SandboxLinks({ clock });
   });
 
   it('answers the status of the last step reached and accumulates the activity of every step reached', () => {
-    const linkId = store.createScripted({
+    const linkId = links.createScripted({
       amount: 10,
       timeline: [
         { afterMs: 0, status: 'ISSUED' },
@@ -46,11 +47,11 @@ describe('LinkStore scripted timelines', () => {
       ],
     });
 
-    expect(store.track(linkId)?.status).toBe('ISSUED');
+    expect(links.track(linkId)?.status).toBe('ISSUED');
     clock.advance(4_999);
-    expect(store.track(linkId)?.status).toBe('ISSUED');
+    expect(links.track(linkId)?.status).toBe('ISSUED');
     clock.advance(1);
-    const processing = store.track(linkId);
+    const processing = links.track(linkId);
     expect(processing?.status).toBe('PROCESSING');
     expect(statusesOf(processing?.linkActivity ?? [])).toEqual([
       'Payout link created',
@@ -58,7 +59,7 @@ describe('LinkStore scripted timelines', () => {
       'Beneficiary verification successful',
     ]);
     clock.advance(4_000);
-    const claimed = store.track(linkId);
+    const claimed = links.track(linkId);
     expect(claimed).toMatchObject({ status: 'CLAIMED', amount: 10 });
     expect(claimed?.linkActivity).toHaveLength(4);
     expect(claimed?.linkActivity[3]).toMatchObject({
@@ -72,7 +73,7 @@ describe('LinkStore scripted timelines', () => {
   });
 
   it('sorts steps by afterMs and keeps the given order for equal times', () => {
-    const linkId = store.createScripted({
+    const linkId = links.createScripted({
       amount: 10,
       timeline: [
         { afterMs: 3_000, status: 'CLAIMED' },
@@ -81,11 +82,11 @@ describe('LinkStore scripted timelines', () => {
       ],
     });
     clock.advance(3_000);
-    expect(store.track(linkId)?.status).toBe('ODD');
+    expect(links.track(linkId)?.status).toBe('ODD');
   });
 
   it('defaults activityAt of given entries to the step time and keeps the ones given', () => {
-    const linkId = store.createScripted({
+    const linkId = links.createScripted({
       amount: 10,
       timeline: [
         {
@@ -99,21 +100,21 @@ describe('LinkStore scripted timelines', () => {
       ],
     });
     clock.advance(2_000);
-    expect(store.track(linkId)?.linkActivity).toEqual([
+    expect(links.track(linkId)?.linkActivity).toEqual([
       { status: 'custom', activityAt: formatIst(START + 2_000), extra: 1 },
       { status: 'dated', activityAt: '2020-01-01 00:00:00' },
     ]);
   });
 
   it('does not know a link before its first step', () => {
-    const linkId = store.createScripted({ amount: 10, timeline: [{ afterMs: 1_000, status: 'ISSUED' }] });
-    expect(store.track(linkId)).toBeUndefined();
+    const linkId = links.createScripted({ amount: 10, timeline: [{ afterMs: 1_000, status: 'ISSUED' }] });
+    expect(links.track(linkId)).toBeUndefined();
     clock.advance(1_000);
-    expect(store.track(linkId)?.status).toBe('ISSUED');
+    expect(links.track(linkId)?.status).toBe('ISSUED');
   });
 
   it('allows PROCESSING to go back to ISSUED with a failed verification', () => {
-    const linkId = store.createScripted({
+    const linkId = links.createScripted({
       amount: 10,
       timeline: [
         { afterMs: 0, status: 'ISSUED' },
@@ -122,13 +123,13 @@ describe('LinkStore scripted timelines', () => {
       ],
     });
     clock.advance(2_000);
-    const view = store.track(linkId);
+    const view = links.track(linkId);
     expect(view?.status).toBe('ISSUED');
     expect(view?.linkActivity.at(-1)).toMatchObject({ status: 'Beneficiary verification failed' });
   });
 
   it('keeps an unknown status as it is, with a generic activity entry', () => {
-    const linkId = store.createScripted({
+    const linkId = links.createScripted({
       amount: 10,
       timeline: [
         { afterMs: 0, status: 'ISSUED' },
@@ -136,7 +137,7 @@ describe('LinkStore scripted timelines', () => {
       ],
     });
     clock.advance(1_000);
-    const view = store.track(linkId);
+    const view = links.track(linkId);
     expect(view?.status).toBe('ON_HOLD');
     expect(view?.linkActivity.at(-1)).toEqual({
       status: 'Status changed to ON_HOLD',
@@ -145,32 +146,39 @@ describe('LinkStore scripted timelines', () => {
   });
 
   it('rejects invalid input and taken ids', () => {
-    expect(() => store.createScripted({ amount: 10, timeline: [] })).toThrow(SandboxInputError);
-    expect(() => store.createScripted({ amount: -1, timeline: [{ afterMs: 0, status: 'ISSUED' }] })).toThrow(
+    expect(() => links.createScripted({ amount: 10, timeline: [] })).toThrow(SandboxInputError);
+    expect(() => links.createScripted({ amount: -1, timeline: [{ afterMs: 0, status: 'ISSUED' }] })).toThrow(
       SandboxInputError,
     );
-    expect(() => store.createScripted({ amount: 1, timeline: [{ afterMs: 0.5, status: 'ISSUED' }] })).toThrow(
+    expect(() => links.createScripted({ amount: 1, timeline: [{ afterMs: 0.5, status: 'ISSUED' }] })).toThrow(
       SandboxInputError,
     );
     expect(() =>
-      store.createScripted({ linkId: 'a/b', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
+      links.createScripted({ linkId: 'a/b', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
     ).toThrow(SandboxInputError);
-    store.createScripted({ linkId: 'taken', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    links.createScripted({ linkId: 'taken', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
     expect(() =>
-      store.createScripted({ linkId: 'taken', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
+      links.createScripted({ linkId: 'taken', amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] }),
     ).toThrow(SandboxConflictError);
   });
 
   it('generates 24 lowercase hex ids when none is given', () => {
-    expect(store.createScripted({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] })).toMatch(
+    expect(links.createScripted({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] })).toMatch(
       /^[0-9a-f]{24}$/,
     );
   });
 });
 
-describe('LinkStore cancel and notify', () => {
+describe('SandboxLinks final statuses', () => {
+  it("are the ones the tracker treats as final: the stand-in's copy of InstantPay's rule agrees with the core", () => {
+    const statuses = ['ISSUED', 'PROCESSING', 'CLAIMED', 'CANCELLED', 'EXPIRED', 'FAILED', 'claimed', ''];
+    expect(statuses.filter((status) => FINAL_STATUSES.has(status))).toEqual(statuses.filter(isFinal));
+  });
+});
+
+describe('SandboxLinks cancel and notify', () => {
   let clock: ManualClock;
-  let store: LinkStore;
+  let links: SandboxLinks;
   const timeline = [
     { afterMs: 0, status: 'ISSUED' },
     { afterMs: 10_000, status: 'PROCESSING' },
@@ -179,15 +187,15 @@ describe('LinkStore cancel and notify', () => {
 
   beforeEach(() => {
     clock = new ManualClock(START);
-    store = new LinkStore({ clock });
+    links = new SandboxLinks({ clock });
   });
 
   it('cancels an ISSUED link for good: later steps never happen', () => {
-    const linkId = store.createScripted({ amount: 1, timeline });
+    const linkId = links.createScripted({ amount: 1, timeline });
     clock.advance(3_000);
-    expect(store.cancel(linkId)).toEqual({ ok: true });
+    expect(links.cancel(linkId)).toEqual({ ok: true });
     clock.advance(60_000);
-    const view = store.track(linkId);
+    const view = links.track(linkId);
     expect(view?.status).toBe('CANCELLED');
     expect(view?.linkActivity.at(-1)).toEqual({
       status: 'Payout link cancelled',
@@ -197,39 +205,39 @@ describe('LinkStore cancel and notify', () => {
   });
 
   it('refuses to cancel a link that is no longer ISSUED, or an unknown one', () => {
-    const linkId = store.createScripted({ amount: 1, timeline });
+    const linkId = links.createScripted({ amount: 1, timeline });
     clock.advance(10_000);
-    expect(store.cancel(linkId)).toEqual({
+    expect(links.cancel(linkId)).toEqual({
       ok: false,
       reason: 'Link cannot be cancelled in status PROCESSING',
     });
-    expect(store.cancel('nope')).toEqual({ ok: false, reason: 'Invalid link id' });
+    expect(links.cancel('nope')).toEqual({ ok: false, reason: 'Invalid link id' });
   });
 
   it('adds a notification entry when notified, and refuses a final link', () => {
-    const linkId = store.createScripted({ amount: 1, timeline });
+    const linkId = links.createScripted({ amount: 1, timeline });
     clock.advance(1_000);
-    expect(store.notify(linkId)).toEqual({ ok: true });
-    expect(store.track(linkId)?.linkActivity.at(-1)).toEqual({
+    expect(links.notify(linkId)).toEqual({ ok: true });
+    expect(links.track(linkId)?.linkActivity.at(-1)).toEqual({
       status: 'Payout link notification sent to 9876543210 and beneficiary@example.com',
       activityAt: formatIst(START + 1_000),
     });
     clock.advance(20_000);
-    expect(store.notify(linkId).ok).toBe(false);
+    expect(links.notify(linkId).ok).toBe(false);
   });
 });
 
-describe('LinkStore links created through the upstream API', () => {
+describe('SandboxLinks links created through the upstream API', () => {
   let clock: ManualClock;
-  let store: LinkStore;
+  let links: SandboxLinks;
 
   beforeEach(() => {
     clock = new ManualClock(START);
-    store = new LinkStore({ clock, linkUrlBase: () => 'http://sandbox.test' });
+    links = new SandboxLinks({ clock, linkUrlBase: () => 'http://sandbox.test' });
   });
 
   it('follows the default timeline: ISSUED, PROCESSING after 60 s, CLAIMED after 90 s', () => {
-    const data = store.createFromUpstream(created());
+    const data = links.createFromUpstream(created());
     const linkId = data.linkId as string;
     expect(data).toMatchObject({
       linkId: expect.stringMatching(/^[0-9a-f]{24}$/),
@@ -239,7 +247,7 @@ describe('LinkStore links created through the upstream API', () => {
       activatedAt: formatIst(START),
       expiredAt: formatIst(START + 24 * 3_600_000),
     });
-    expect(store.track(linkId)?.linkActivity).toEqual([
+    expect(links.track(linkId)?.linkActivity).toEqual([
       { status: 'Payout link created', activityAt: formatIst(START) },
       {
         status: 'Payout link notification sent to 9123456780 and asha@example.com',
@@ -247,21 +255,21 @@ describe('LinkStore links created through the upstream API', () => {
       },
     ]);
     clock.advance(60_000);
-    expect(store.track(linkId)?.status).toBe('PROCESSING');
+    expect(links.track(linkId)?.status).toBe('PROCESSING');
     clock.advance(30_000);
-    const claimed = store.track(linkId);
+    const claimed = links.track(linkId);
     expect(claimed?.status).toBe('CLAIMED');
     expect(claimed?.linkActivity[2]?.accountNumber).toBe(claimed?.linkActivity[3]?.accountNumber);
   });
 
   it('expires a link that is not final when the clock passes expiredAt, and no later step happens', () => {
-    const linkId = store.createFromUpstream(created({ expiresAt: START + 30_000 })).linkId as string;
+    const linkId = links.createFromUpstream(created({ expiresAt: START + 30_000 })).linkId as string;
     clock.advance(29_999);
-    expect(store.track(linkId)?.status).toBe('ISSUED');
+    expect(links.track(linkId)?.status).toBe('ISSUED');
     clock.advance(1);
-    expect(store.track(linkId)?.status).toBe('EXPIRED');
+    expect(links.track(linkId)?.status).toBe('EXPIRED');
     clock.advance(120_000);
-    const view = store.track(linkId);
+    const view = links.track(linkId);
     expect(view?.status).toBe('EXPIRED');
     expect(view?.linkActivity.at(-1)).toEqual({
       status: 'Payout link expired',
@@ -271,37 +279,37 @@ describe('LinkStore links created through the upstream API', () => {
   });
 
   it('expires a link caught in PROCESSING', () => {
-    const linkId = store.createFromUpstream(created({ expiresAt: START + 70_000 })).linkId as string;
+    const linkId = links.createFromUpstream(created({ expiresAt: START + 70_000 })).linkId as string;
     clock.advance(100_000);
-    expect(store.track(linkId)?.status).toBe('EXPIRED');
+    expect(links.track(linkId)?.status).toBe('EXPIRED');
   });
 
   it('leaves a link claimed before expiredAt claimed', () => {
-    const linkId = store.createFromUpstream(created({ expiresAt: START + 100_000 })).linkId as string;
+    const linkId = links.createFromUpstream(created({ expiresAt: START + 100_000 })).linkId as string;
     clock.advance(200_000);
-    const view = store.track(linkId);
+    const view = links.track(linkId);
     expect(view?.status).toBe('CLAIMED');
     expect(statusesOf(view?.linkActivity ?? [])).not.toContain('Payout link expired');
   });
 
   it('expires 24 hours after creation by default', () => {
-    const linkId = store.createFromUpstream(created()).linkId as string;
-    store.cancel(linkId); // final before expiry: stays cancelled
-    const other = store.createFromUpstream(created()).linkId as string;
+    const linkId = links.createFromUpstream(created()).linkId as string;
+    links.cancel(linkId); // final before expiry: stays cancelled
+    const other = links.createFromUpstream(created()).linkId as string;
     clock.advance(24 * 3_600_000);
-    expect(store.track(linkId)?.status).toBe('CANCELLED');
-    expect(store.track(other)?.status).toBe('CLAIMED');
+    expect(links.track(linkId)?.status).toBe('CANCELLED');
+    expect(links.track(other)?.status).toBe('CLAIMED');
   });
 
   it('skips the notification entry when alerts are off or no contact is known', () => {
-    const quiet = store.createFromUpstream(created({ alerts: false })).linkId as string;
-    const anonymous = store.createFromUpstream(created({ contact: undefined })).linkId as string;
-    expect(statusesOf(store.track(quiet)?.linkActivity ?? [])).toEqual(['Payout link created']);
-    expect(statusesOf(store.track(anonymous)?.linkActivity ?? [])).toEqual(['Payout link created']);
+    const quiet = links.createFromUpstream(created({ alerts: false })).linkId as string;
+    const anonymous = links.createFromUpstream(created({ contact: undefined })).linkId as string;
+    expect(statusesOf(links.track(quiet)?.linkActivity ?? [])).toEqual(['Payout link created']);
+    expect(statusesOf(links.track(anonymous)?.linkActivity ?? [])).toEqual(['Payout link created']);
   });
 
   it('uses a configured default timeline', () => {
-    const custom = new LinkStore({
+    const custom = new SandboxLinks({
       clock,
       defaultTimeline: [
         { afterMs: 0, status: 'ISSUED' },
@@ -314,45 +322,45 @@ describe('LinkStore links created through the upstream API', () => {
   });
 
   it('lists links newest first with filters and pages', () => {
-    const first = store.createFromUpstream(created({ referenceNo: 'R1' })).linkId as string;
+    const first = links.createFromUpstream(created({ referenceNo: 'R1' })).linkId as string;
     clock.advance(1_000);
-    const second = store.createFromUpstream(created({ contact: { mobile: '9000000001' } })).linkId as string;
-    store.cancel(second);
+    const second = links.createFromUpstream(created({ contact: { mobile: '9000000001' } })).linkId as string;
+    links.cancel(second);
 
-    const all = store.list({ pageNumber: 1, recordsPerPage: 1 });
+    const all = links.list({ pageNumber: 1, recordsPerPage: 1 });
     expect(all.meta).toEqual({ totalPages: 2, currentPage: 1, totalRecords: 2, recordsPerPage: 1 });
     expect(all.records.map((record) => record.linkId)).toEqual([second]);
-    expect(store.list({ pageNumber: 2, recordsPerPage: 1 }).records[0]).toMatchObject({
+    expect(links.list({ pageNumber: 2, recordsPerPage: 1 }).records[0]).toMatchObject({
       linkId: first,
       status: 'ISSUED',
       referenceNo: 'R1',
       createdAt: formatIst(START),
     });
-    expect(store.list({ status: 'cancelled', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
-    expect(store.list({ contact: '9000000001', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
-    expect(store.list({ linkId: first, pageNumber: 1, recordsPerPage: 10 }).meta.totalRecords).toBe(1);
+    expect(links.list({ status: 'cancelled', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
+    expect(links.list({ contact: '9000000001', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
+    expect(links.list({ linkId: first, pageNumber: 1, recordsPerPage: 10 }).meta.totalRecords).toBe(1);
   });
 });
 
 describe('sample link', () => {
   it('shows exactly the sample data whatever the clock says, and survives reset', () => {
-    const store = new LinkStore({ clock: new ManualClock(0) });
-    preloadSampleLink(store);
-    store.reset();
-    expect(store.track(SAMPLE_LINK_ID)).toEqual(SAMPLE_TRACK_DATA);
-    expect(JSON.stringify(store.track(SAMPLE_LINK_ID))).toContain(
+    const links = new SandboxLinks({ clock: new ManualClock(0) });
+    preloadSampleLink(links);
+    links.reset();
+    expect(links.track(SAMPLE_LINK_ID)).toEqual(SAMPLE_TRACK_DATA);
+    expect(JSON.stringify(links.track(SAMPLE_LINK_ID))).toContain(
       '"status":"Payout link notification sent to 8430454547 and [email\u00a0protected]"',
     );
-    expect(store.cancel(SAMPLE_LINK_ID)).toEqual({
+    expect(links.cancel(SAMPLE_LINK_ID)).toEqual({
       ok: false,
       reason: 'Link cannot be cancelled in status CLAIMED',
     });
   });
 
   it('forgets other links on reset', () => {
-    const store = new LinkStore({ clock: new ManualClock(START) });
-    const linkId = store.createScripted({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
-    store.reset();
-    expect(store.track(linkId)).toBeUndefined();
+    const links = new SandboxLinks({ clock: new ManualClock(START) });
+    const linkId = links.createScripted({ amount: 1, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    links.reset();
+    expect(links.track(linkId)).toBeUndefined();
   });
 });
