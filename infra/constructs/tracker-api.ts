@@ -8,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { apiName } from '#shared/resource-names.ts';
 import type { StageKey } from './stage-key.ts';
 
 /**
@@ -61,7 +62,7 @@ export class TrackerApi extends Construct {
     const { config } = props;
 
     this.api = new HttpApi(this, 'HttpApi', {
-      apiName: `payout-link-tracker-${config.stage}`,
+      apiName: apiName(config.stage),
       description: `Payout link tracker API (${config.stage}); every route needs SigV4 (IAM)`,
       defaultAuthorizer: new HttpIamAuthorizer(),
       // The stage is made below, with throttling and access logs.

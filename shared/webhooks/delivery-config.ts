@@ -1,4 +1,5 @@
-import { parseEnv } from '#shared/config/runtime-config.ts';
+import { DEFAULTS } from '#shared/config/defaults.ts';
+import { parseEnv, positiveInt } from '#shared/config/runtime-config.ts';
 import * as z from '#shared/zod.ts';
 
 /** One subscriber as the delivery function sees it (`WEBHOOK_SUBSCRIBERS`, JSON). */
@@ -27,7 +28,7 @@ export const DeliveryEnvSchema = z.object({
     ),
     z.array(DeliveryTargetSchema),
   ),
-  SECRET_MAX_AGE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 300),
+  SECRET_MAX_AGE_SECONDS: positiveInt(DEFAULTS.secretMaxAgeSeconds),
 });
 
 export interface DeliveryConfig {
