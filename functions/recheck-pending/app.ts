@@ -8,7 +8,7 @@ import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import * as z from '#shared/zod.ts';
 
 /** What the schedule sends: which shard group this run owns (one schedule per group). */
-export const RecheckEventSchema = z.looseObject({
+const RecheckEventSchema = z.looseObject({
   shardGroup: z._default(z.number().check(z.int(), z.gte(0)), 0),
 });
 

@@ -18,6 +18,16 @@ export interface AlarmsProps {
 
 type AlarmName = (what: string) => string;
 
+/** Alarms on a figure that should stay at zero: one period above it is enough. */
+const ABOVE_ZERO = {
+  threshold: 0,
+  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+  evaluationPeriods: 1,
+  treatMissingData: TreatMissingData.NOT_BREACHING,
+} as const;
+/** Alarms when 2 of the last 3 periods breach, riding out one bad period. */
+const TWO_OF_THREE = { evaluationPeriods: 3, datapointsToAlarm: 2 } as const;
+
 /**
  * The stage's alarms, made in `scope` (their ids are its children: never moved, or CloudFormation
  * would replace the named alarms), each sending its alarm and its return to OK to `action`.
@@ -44,10 +54,7 @@ function deadLetterAlarms(scope: Construct, name: AlarmName, queues: readonly De
       .createAlarm(scope, `DeadLetters${index}`, {
         alarmName: name(`dlq-${dlq.label.replace(/[^A-Za-z0-9]+/g, '-')}`),
         alarmDescription: `Messages in the ${dlq.label} dead-letter queue: ${dlq.remedy ?? 'inspect, fix, then redrive them'}.`,
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        ...ABOVE_ZERO,
       }),
   );
 }
@@ -62,8 +69,7 @@ function functionAlarms(scope: Construct, name: AlarmName, functions: readonly T
         alarmDescription: `${fn.functionName} failed invocations in 2 of the last 3 five-minute periods.`,
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
+        ...TWO_OF_THREE,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     fn.fn
@@ -95,8 +101,7 @@ function figureAlarms(scope: Construct, name: AlarmName, figures: MonitoringFigu
       alarmDescription: `A due link has waited more than ${figures.oldestDueLimitSeconds} s (${ALARM_THRESHOLDS.oldestDueSchedulePeriods} schedule periods), or the recheck reports nothing at all.`,
       threshold: figures.oldestDueLimitSeconds,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
+      ...TWO_OF_THREE,
       // Every run reports the figure, even with nothing due: silence means no run.
       treatMissingData: TreatMissingData.BREACHING,
     }),
@@ -105,26 +110,21 @@ function figureAlarms(scope: Construct, name: AlarmName, figures: MonitoringFigu
       alarmDescription: `A recorded change has waited more than ${ALARM_THRESHOLDS.oldestUnpublishedSeconds} s for the bus: EventBridge refuses it (permissions, the bus) or republishing fails.`,
       threshold: ALARM_THRESHOLDS.oldestUnpublishedSeconds,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
+      ...TWO_OF_THREE,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }),
     figures.quarantined.createAlarm(scope, 'OutboxQuarantined', {
       alarmName: name('outbox-quarantined'),
       alarmDescription:
         'A recorded change the bus refuses for good (too large, malformed) was set aside: no subscriber has it. See the runbook.',
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      ...ABOVE_ZERO,
     }),
     figures.api5xxRate.createAlarm(scope, 'Api5xxRate', {
       alarmName: name('api-5xx-rate'),
       alarmDescription: `More than ${ALARM_THRESHOLDS.api5xxRatePercent} % of API requests failed with 5xx in 2 of 3 five-minute periods.`,
       threshold: ALARM_THRESHOLDS.api5xxRatePercent,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
+      ...TWO_OF_THREE,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }),
   ];

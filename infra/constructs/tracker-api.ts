@@ -16,7 +16,7 @@ import type { StageKey } from './stage-key.ts';
  * function (which answers 405 with `Allow`) instead of API Gateway's bare 404. Every one of them
  * requires IAM (SigV4) authorization.
  */
-export const API_ROUTES: readonly { path: string; methods: HttpMethod[] }[] = [
+const API_ROUTES: readonly { path: string; methods: HttpMethod[] }[] = [
   { path: '/links', methods: [HttpMethod.GET, HttpMethod.POST] },
   { path: '/links/{linkId}', methods: [HttpMethod.GET, HttpMethod.DELETE] },
   { path: '/links/{linkId}/events', methods: [HttpMethod.GET] },

@@ -42,7 +42,7 @@ export const HOUSE_BUNDLING = {
   tsconfig: `${PROJECT_ROOT}tsconfig.json`,
 } satisfies BundlingOptions;
 
-export const OUTSIDE_VPC_REASON =
+const OUTSIDE_VPC_REASON =
   'Nothing it calls is in a VPC: DynamoDB, EventBridge, SQS and Secrets Manager are public AWS endpoints reached over TLS with IAM, InstantPay and the webhook subscribers are on the internet. A VPC would isolate nothing and put NAT in the path of every call.';
 
 export const INLINE_POLICY_REASON =

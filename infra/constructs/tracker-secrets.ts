@@ -7,7 +7,7 @@ import type { StageKey } from './stage-key.ts';
 import { TrackerFunction } from './tracker-function.ts';
 
 /** What the stack writes into a secret an operator (or the seed) has to fill: the functions reject it by name. */
-export const PLACEHOLDER_SECRET = JSON.stringify({ placeholder: true });
+const PLACEHOLDER_SECRET = JSON.stringify({ placeholder: true });
 
 const ROTATION_REASON = {
   instantPay:

@@ -14,7 +14,7 @@ import { functionEnvironment } from '#infra/config/function-environment.ts';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { FUNCTION_NAMES, webhookResourceNames } from '#shared/resource-names.ts';
-import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
+import { type DeliveryTarget, deliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
 import type { Subscriber } from '#shared/webhooks/subscriber.ts';
 import { subscriberStateKey } from '#shared/webhooks/subscriber-state.ts';
@@ -28,7 +28,7 @@ import type { TrackerSecrets } from './tracker-secrets.ts';
  * Every EventBridge rule target gets this retry policy explicitly (the longest EventBridge allows)
  * and a dead-letter queue of its own, so no event is dropped silently between the bus and a queue.
  */
-export const RULE_TARGET_RETRY = { maxEventAge: Duration.hours(24), retryAttempts: 185 } as const;
+const RULE_TARGET_RETRY = { maxEventAge: Duration.hours(24), retryAttempts: 185 } as const;
 
 export interface SubscriberResources {
   readonly name: string;
@@ -87,12 +87,7 @@ export class WebhookSubscribers extends Construct {
     for (const subscriber of config.subscribers) {
       const resources = this.route(subscriber, config, props.bus);
       this.deliverFrom(resources, config, props.secrets);
-      targets.push({
-        name: subscriber.name,
-        url: subscriber.url,
-        secretName: subscriber.secretName,
-        deadLetterQueueUrl: resources.deadLetterQueue.queueUrl,
-      });
+      targets.push(deliveryTarget(subscriber, resources.deadLetterQueue.queueUrl));
       this.subscribers.push(resources);
       this.deadLetterQueues.push(
         { label: `webhook ${subscriber.name} deliveries`, queue: resources.deadLetterQueue },

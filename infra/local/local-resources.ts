@@ -1,7 +1,7 @@
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { eventConsoleName } from '#shared/resource-names.ts';
-import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
+import { type DeliveryTarget, deliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import {
   createBus,
   createQueue,
@@ -42,12 +42,7 @@ export async function createLocalResources(
   for (const subscriber of config.subscribers) {
     const routing = await createSubscriberRouting(clients, { stage: config.stage, busName: bus, subscriber });
     await putSecret(clients, subscriber.secretName, { current: secrets.webhook });
-    targets.push({
-      name: subscriber.name,
-      url: subscriber.url,
-      secretName: subscriber.secretName,
-      deadLetterQueueUrl: routing.deadLetterQueue.url,
-    });
+    targets.push(deliveryTarget(subscriber, routing.deadLetterQueue.url));
     queues.push(routing.queue);
   }
   const consoleQueue = await createQueue(clients, eventConsoleName(config.stage));

@@ -24,7 +24,7 @@ export const positiveInt = (fallback: number) =>
   z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
 /** The environment every function reads, parsed once at cold start. */
-export const RuntimeEnvSchema = z.object({
+const RuntimeEnvSchema = z.object({
   STAGE: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lower-case stage name such as dev or prod')),
   TABLE_NAME: z.string().check(z.minLength(1)),
   EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
@@ -80,7 +80,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
 }
 
 /** The scheduled run's own settings, per stage. */
-export const RecheckEnvSchema = z.object({
+const RecheckEnvSchema = z.object({
   RECHECK_CONCURRENCY: z._default(
     z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
     DEFAULTS.recheckConcurrency,

@@ -22,7 +22,7 @@ export interface EmfMetric {
 }
 
 /** CloudWatch reads at most 100 values of one metric per EMF document. */
-export const MAX_VALUES_PER_DOCUMENT = 100;
+const MAX_VALUES_PER_DOCUMENT = 100;
 
 export interface EmfWriter {
   /**
@@ -45,7 +45,7 @@ function metricsDisabled(env: Record<string, string | undefined>): boolean {
 }
 
 /** The EMF documents for these metrics, `[service, stage, ...dimensions]` as the one dimension set. */
-export function emfDocuments(
+function emfDocuments(
   options: {
     namespace: string;
     service: string;

@@ -29,7 +29,7 @@ export function subscriberOfQueueArn(stage: string, queueArn: string): string | 
 }
 
 /** Endings of the derived queue names: a subscriber name ending so takes (or looks like) another's DLQ. */
-export const RESERVED_SUBSCRIBER_NAME_ENDINGS = ['-dlq', '-rule'] as const;
+const RESERVED_SUBSCRIBER_NAME_ENDINGS = ['-dlq', '-rule'] as const;
 
 /**
  * Why these subscriber names cannot share a stage, by index: a name ending like a derived queue name,
