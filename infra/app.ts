@@ -3,16 +3,12 @@ import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { StageConfigError, stageConfig } from '#infra/config/stage-config.ts';
+import { stackName } from '#shared/resource-names.ts';
 import { PROJECT_ROOT } from './constructs/tracker-function.ts';
 import { PayoutLinkTrackerStack } from './stack.ts';
 
 /** The stages `cdk deploy` accepts; `local` is what `npm start` runs and is never deployed. */
 export const DEPLOYED_STAGES = ['dev', 'staging', 'prod'] as const;
-export type DeployedStage = (typeof DEPLOYED_STAGES)[number];
-
-export function stackName(stage: string): string {
-  return `PayoutLinkTracker-${stage}`;
-}
 
 /** `cdk.json`'s context (the feature flags), so an app built in a test behaves as the CLI's. */
 function cdkJsonContext(): Record<string, unknown> {

@@ -1,6 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { functionEnvironment } from '#infra/config/function-environment.ts';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { FUNCTION_NAMES, PROJECT } from '#shared/resource-names.ts';
 import { LinkEvents } from './constructs/link-events.ts';
 import { LinkTable, TABLE_ACCESS } from './constructs/link-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
@@ -13,18 +15,6 @@ import { WebhookSubscribers } from './constructs/webhook-subscribers.ts';
 
 export interface PayoutLinkTrackerStackProps extends StackProps {
   readonly config: StageConfig;
-}
-
-/** The environment both InstantPay callers read (`shared/config/runtime-config.ts`). */
-function trackerEnvironment(config: StageConfig): Record<string, string> {
-  return {
-    MASK_PERSONAL_DATA: String(config.maskPersonalData),
-    UPSTREAM_TIMEOUT_MS: '5000',
-    SECRET_MAX_AGE_SECONDS: '300',
-    // The adaptive schedule runs at real speed once deployed (the local cloud compresses it).
-    SCHEDULE_SCALE: '1',
-    ...(config.instantPayBaseUrl ? { INSTANTPAY_BASE_URL: config.instantPayBaseUrl } : {}),
-  };
 }
 
 /** One stage of the payout link tracker: every concern is a construct, composed here. */
@@ -50,7 +40,7 @@ export class PayoutLinkTrackerStack extends Stack {
     this.config = config;
     // CloudFormation's Dashboard takes no Tags (cfn-lint E3002), though the L1 offers them.
     const tagOptions = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
-    Tags.of(this).add('project', 'payout-link-tracker', tagOptions);
+    Tags.of(this).add('project', PROJECT, tagOptions);
     Tags.of(this).add('stage', config.stage, tagOptions);
 
     this.stageKey = new StageKey(this, 'StageKey', { config });
@@ -59,8 +49,9 @@ export class PayoutLinkTrackerStack extends Stack {
     this.events = new LinkEvents(this, 'Events', { config });
     this.secrets = new TrackerSecrets(this, 'Secrets', { config, stageKey });
 
+    const resources = { tableName: this.table.table.tableName, eventBusName: this.events.bus.eventBusName };
     this.trackLink = new TrackerFunction(this, 'TrackLink', {
-      name: 'track-link',
+      name: FUNCTION_NAMES.trackLink,
       entry: 'functions/track-link/handler.ts',
       config,
       stageKey,
@@ -70,14 +61,14 @@ export class PayoutLinkTrackerStack extends Stack {
       memorySize: 512,
       // Under the HTTP API's 30 s integration limit.
       timeout: Duration.seconds(29),
-      environment: trackerEnvironment(config),
+      environment: functionEnvironment(FUNCTION_NAMES.trackLink, config, resources),
     })
-      .bindTable(this.table, TABLE_ACCESS.trackLink)
-      .bindEventBus(this.events.bus)
-      .bindInstantPaySecret(this.secrets.instantPay, config.instantPaySecretName);
+      .grantTable(this.table, TABLE_ACCESS.trackLink)
+      .grantPutEvents(this.events.bus)
+      .grantSecretRead(this.secrets.instantPay);
 
     this.recheck = new TrackerFunction(this, 'RecheckPending', {
-      name: 'recheck-pending',
+      name: FUNCTION_NAMES.recheckPending,
       entry: 'functions/recheck-pending/handler.ts',
       config,
       stageKey,
@@ -86,17 +77,11 @@ export class PayoutLinkTrackerStack extends Stack {
       description: 'Scheduled: rechecks the due links of one shard group and republishes the outbox',
       memorySize: 512,
       timeout: Duration.seconds(60),
-      environment: {
-        ...trackerEnvironment(config),
-        RECHECK_CONCURRENCY: String(config.recheckConcurrency),
-        UPSTREAM_MAX_RPS: String(config.upstreamMaxRps),
-        RECHECK_PARALLEL_RUNS: String(config.recheckParallelRuns),
-        RECHECK_STOP_BEFORE_MS: '15000',
-      },
+      environment: functionEnvironment(FUNCTION_NAMES.recheckPending, config, resources),
     })
-      .bindTable(this.table, TABLE_ACCESS.recheckPending)
-      .bindEventBus(this.events.bus)
-      .bindInstantPaySecret(this.secrets.instantPay, config.instantPaySecretName);
+      .grantTable(this.table, TABLE_ACCESS.recheckPending)
+      .grantPutEvents(this.events.bus)
+      .grantSecretRead(this.secrets.instantPay);
     this.schedule = new RecheckSchedule(this, 'RecheckSchedule', { config, recheck: this.recheck });
     this.webhooks = new WebhookSubscribers(this, 'Webhooks', {
       config,

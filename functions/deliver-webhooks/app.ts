@@ -4,6 +4,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import { METRICS } from '#shared/observability/metric-names.ts';
 import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
 import {
   type DeliveryNetwork,
@@ -123,10 +124,9 @@ export function createDeliverer(deps: DelivererDeps) {
     // One EMF line per delivery, both metrics per subscriber (the dashboard graphs them so).
     deps.metrics.publish(
       [
-        { name: 'WebhookLatencyMs', unit: 'Milliseconds', values: [result.latencyMs] },
+        { ...METRICS.webhookLatencyMs, values: [result.latencyMs] },
         {
-          name: decision.kind === 'delivered' ? 'WebhookDelivered' : 'WebhookFailed',
-          unit: 'Count',
+          ...(decision.kind === 'delivered' ? METRICS.webhookDelivered : METRICS.webhookFailed),
           values: [1],
         },
       ],

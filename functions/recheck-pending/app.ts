@@ -1,5 +1,6 @@
 import type { RecheckConfig } from '#shared/config/runtime-config.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import { METRICS } from '#shared/observability/metric-names.ts';
 import { type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
@@ -7,7 +8,7 @@ import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import * as z from '#shared/zod.ts';
 
 /** What the schedule sends: which shard group this run owns (one schedule per group). */
-export const RecheckEventSchema = z.looseObject({
+const RecheckEventSchema = z.looseObject({
   shardGroup: z._default(z.number().check(z.int(), z.gte(0)), 0),
 });
 
@@ -50,16 +51,16 @@ export function createRecheck(
     });
     // One EMF line (another per further 100 detection delays); no delay, no DetectionDelaySeconds.
     metrics.publish([
-      { name: 'LinksChecked', unit: 'Count', values: [summary.linksChecked] },
-      { name: 'TransitionsRecorded', unit: 'Count', values: [summary.transitionsRecorded] },
-      { name: 'UpstreamErrors', unit: 'Count', values: [summary.upstreamErrors] },
-      { name: 'DueBacklog', unit: 'Count', values: [summary.dueBacklog] },
-      { name: 'OldestDueAgeSeconds', unit: 'Seconds', values: [summary.oldestDueAgeSeconds] },
-      { name: 'Republished', unit: 'Count', values: [summary.republished] },
-      { name: 'OutboxBacklog', unit: 'Count', values: [summary.outboxBacklog] },
-      { name: 'OldestUnpublishedAgeSeconds', unit: 'Seconds', values: [summary.oldestUnpublishedAgeSeconds] },
-      { name: 'OutboxQuarantined', unit: 'Count', values: [summary.outboxQuarantined] },
-      { name: 'DetectionDelaySeconds', unit: 'Seconds', values: detectionDelaySeconds },
+      { ...METRICS.linksChecked, values: [summary.linksChecked] },
+      { ...METRICS.transitionsRecorded, values: [summary.transitionsRecorded] },
+      { ...METRICS.upstreamErrors, values: [summary.upstreamErrors] },
+      { ...METRICS.dueBacklog, values: [summary.dueBacklog] },
+      { ...METRICS.oldestDueAgeSeconds, values: [summary.oldestDueAgeSeconds] },
+      { ...METRICS.republished, values: [summary.republished] },
+      { ...METRICS.outboxBacklog, values: [summary.outboxBacklog] },
+      { ...METRICS.oldestUnpublishedAgeSeconds, values: [summary.oldestUnpublishedAgeSeconds] },
+      { ...METRICS.outboxQuarantined, values: [summary.outboxQuarantined] },
+      { ...METRICS.detectionDelaySeconds, values: detectionDelaySeconds },
     ]);
     return summary;
   };

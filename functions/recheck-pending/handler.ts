@@ -1,26 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
-import { createEmfWriter } from '#shared/observability/emf.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createTracker } from '#shared/tracker/create-tracker.ts';
-import { createRecheck } from './app.ts';
+import { createRecheckHandler } from './wiring.ts';
 
-// Cold start: parse the environment once and build the clients once.
-const config = loadRuntimeConfig();
-const logger = createLogger('recheck-pending');
-// Its metrics are one EMF line per run, written by the run itself (no Powertools Metrics).
-const metrics = createEmfWriter('recheck-pending', config.stage);
-const recheck = createRecheck(
-  createTracker(config, { log: logger, metrics }),
-  loadRecheckConfig(),
-  logger,
-  metrics,
-);
-
-export const handler = middy<unknown, unknown, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event, context) => {
-    await recheck(event, context);
-  });
+// Cold start: built once per container from the function's environment.
+export const handler = createRecheckHandler(process.env);

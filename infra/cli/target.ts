@@ -1,16 +1,13 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsCredentialIdentityProvider, Provider } from '@smithy/types';
 import { stageConfig } from '#infra/config/stage-config.ts';
+import { LOCAL_DEFAULTS } from '#infra/local/local-settings.ts';
+import { stackName } from '#shared/resource-names.ts';
 import { type ApiClient, createApiClient, sigV4Signer } from './api-client.ts';
 import { CliError, UsageError } from './errors.ts';
 
 export const DEFAULT_STAGE = 'dev';
 export const API_URL_ENV = 'PAYOUT_LINK_TRACKER_API_URL';
-
-/** The stack of a stage, as `infra/app.ts` names it. */
-export function stackName(stage: string): string {
-  return `PayoutLinkTracker-${stage}`;
-}
 
 export interface TargetOptions {
   stage?: string | undefined;
@@ -61,7 +58,10 @@ export async function apiClientFor(
   const stage = resolveStage(options, command);
   const fetchOption = deps.fetch ? { fetch: deps.fetch } : {};
   if (stage === 'local') {
-    const baseUrl = checkedUrl(options.apiUrl ?? `http://127.0.0.1:${env.PORT || '3000'}`, command);
+    const baseUrl = checkedUrl(
+      options.apiUrl ?? `http://127.0.0.1:${env.PORT || LOCAL_DEFAULTS.PORT}`,
+      command,
+    );
     return createApiClient({
       baseUrl,
       ...fetchOption,

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { DEFAULTS } from '#shared/config/defaults.ts';
+import { instantPaySecretName, webhookSecretName } from '#shared/resource-names.ts';
 import { MAX_STAGE_AND_SUBSCRIBER_LENGTH, subscriberNameProblems } from '#shared/webhooks/routing.ts';
 import { SubscriberSchema, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
 
@@ -93,27 +95,21 @@ export type StageConfig = z.infer<typeof StageConfigSchema>;
 
 const defaults = {
   scheduleRateMinutes: 1,
-  recheckConcurrency: 16,
-  upstreamMaxRps: 20,
-  recheckParallelRuns: 1,
-  maskPersonalData: true,
+  recheckConcurrency: DEFAULTS.recheckConcurrency,
+  upstreamMaxRps: DEFAULTS.upstreamMaxRps,
+  recheckParallelRuns: DEFAULTS.recheckParallelRuns,
+  maskPersonalData: DEFAULTS.maskPersonalData,
   subscribers: [],
   apiThrottle: { rateLimit: 50, burstLimit: 100 },
   webhookMaxConcurrency: 2,
 } satisfies Partial<StageConfig>;
-
-/**
- * The link table of the local stage (`npm start` creates it on the emulator). A deployed stage's
- * table is named by CloudFormation: its stack's `TableName` output.
- */
-export const LOCAL_TABLE_NAME = 'payout-link-tracker-local-links';
 
 /** The stages. Deployed ones are `dev`, `staging` and `prod`; `local` is what `npm start` runs. */
 export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
   local: {
     ...defaults,
     stage: 'local',
-    instantPaySecretName: 'payout-link-tracker/local/instantpay',
+    instantPaySecretName: instantPaySecretName('local'),
     logRetentionDays: 1,
     removalPolicy: 'destroy',
     archiveRetentionDays: 1,
@@ -121,7 +117,7 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
   dev: {
     ...defaults,
     stage: 'dev',
-    instantPaySecretName: 'payout-link-tracker/dev/instantpay',
+    instantPaySecretName: instantPaySecretName('dev'),
     logRetentionDays: 14,
     removalPolicy: 'destroy',
     archiveRetentionDays: 7,
@@ -129,7 +125,7 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
   staging: {
     ...defaults,
     stage: 'staging',
-    instantPaySecretName: 'payout-link-tracker/staging/instantpay',
+    instantPaySecretName: instantPaySecretName('staging'),
     logRetentionDays: 30,
     removalPolicy: 'destroy',
     archiveRetentionDays: 14,
@@ -137,14 +133,14 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
       {
         name: 'merchant-sandbox',
         url: 'https://webhooks.example.com/payout-links',
-        secretName: 'payout-link-tracker/staging/webhooks/merchant-sandbox',
+        secretName: webhookSecretName('staging', 'merchant-sandbox'),
       },
     ],
   },
   prod: {
     ...defaults,
     stage: 'prod',
-    instantPaySecretName: 'payout-link-tracker/prod/instantpay',
+    instantPaySecretName: instantPaySecretName('prod'),
     recheckConcurrency: 32,
     upstreamMaxRps: 50,
     logRetentionDays: 90,
@@ -157,7 +153,7 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
         name: 'merchant-ledger',
         url: 'https://hooks.example.com/instantpay/payout-links',
         statuses: ['CLAIMED', 'CANCELLED', 'EXPIRED'],
-        secretName: 'payout-link-tracker/prod/webhooks/merchant-ledger',
+        secretName: webhookSecretName('prod', 'merchant-ledger'),
       },
     ],
   },

@@ -4,8 +4,8 @@ import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { registrySchemas } from '#infra/schemas/published-schemas.ts';
-import { busName } from '#shared/events/bus.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { busName } from '#shared/resource-names.ts';
 
 /** The stage's bus (`payout-link-tracker-<stage>`) and an archive of everything the tracker publishes, for replay. */
 export class LinkEvents extends Construct {

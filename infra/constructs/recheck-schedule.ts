@@ -12,6 +12,7 @@ import {
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { recheckQueueNames, recheckScheduleName } from '#shared/resource-names.ts';
 import { acknowledgeEndOfFailurePath, type DeadLetterQueue, secureQueue } from './queues.ts';
 import { INLINE_POLICY_REASON, type TrackerFunction } from './tracker-function.ts';
 
@@ -19,7 +20,7 @@ import { INLINE_POLICY_REASON, type TrackerFunction } from './tracker-function.t
  * A run that could not be started is retried briefly and then left to the next one (a minute
  * later): the backlog carries over, nothing is lost. The failed invocation lands in the DLQ.
  */
-export const SCHEDULE_RETRY = { retryAttempts: 2, maxEventAge: Duration.minutes(1) } as const;
+const SCHEDULE_RETRY = { retryAttempts: 2, maxEventAge: Duration.minutes(1) } as const;
 
 export interface RecheckScheduleProps {
   readonly config: StageConfig;
@@ -45,13 +46,14 @@ export class RecheckSchedule extends Construct {
     const recheck = props.recheck.fn;
     const stack = Stack.of(this);
 
+    const queueNames = recheckQueueNames(config.stage);
     this.deadLetterQueue = secureQueue(this, 'DeadLetters', config, {
-      queueName: `payout-link-tracker-${config.stage}-recheck-schedule-dlq`,
+      queueName: queueNames.scheduleDeadLetters,
     });
     acknowledgeEndOfFailurePath(this.deadLetterQueue, 'the schedule target dead-letter queue');
 
     this.failedRuns = secureQueue(this, 'FailedRuns', config, {
-      queueName: `payout-link-tracker-${config.stage}-recheck-failed-runs`,
+      queueName: queueNames.failedRuns,
     });
     acknowledgeEndOfFailurePath(this.failedRuns, "the recheck function's on-failure destination");
     // Lambda writes the record with the function's role: SendMessage, not CDK's SqsDestination's three actions.
@@ -100,7 +102,7 @@ export class RecheckSchedule extends Construct {
     for (let shardGroup = 0; shardGroup < config.recheckParallelRuns; shardGroup++) {
       this.schedules.push(
         new Schedule(this, `ShardGroup${shardGroup}`, {
-          scheduleName: `payout-link-tracker-${config.stage}-recheck-${shardGroup}`,
+          scheduleName: recheckScheduleName(config.stage, shardGroup),
           description: `Rechecks the due links of shard group ${shardGroup} of ${config.recheckParallelRuns}`,
           schedule: ScheduleExpression.rate(Duration.minutes(config.scheduleRateMinutes)),
           target: new ExactLambdaTarget(recheck, this.role, this.deadLetterQueue, { shardGroup }),

@@ -4,6 +4,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { logGroupName, stagePrefix } from '#shared/resource-names.ts';
 
 /** The actions CloudWatch Logs needs on a log group's key, as AWS documents them for a key policy. */
 export const LOGS_KEY_ACTIONS = [
@@ -13,11 +14,6 @@ export const LOGS_KEY_ACTIONS = [
   'kms:GenerateDataKey*',
   'kms:Describe*',
 ] as const;
-
-/** Every log group of a stage is named under this prefix: the key policy names each one. */
-export function logGroupName(stage: string, name: string): string {
-  return `/payout-link-tracker/${stage}/${name}`;
-}
 
 /**
  * The stage's customer-managed key for data at rest that may hold payment or personal data: the
@@ -36,7 +32,7 @@ export class StageKey extends Construct {
     this.config = config;
     const stack = Stack.of(this);
     this.key = new Key(this, 'Key', {
-      description: `payout-link-tracker-${config.stage}: log groups and secrets`,
+      description: `${stagePrefix(config.stage)}: log groups and secrets`,
       enableKeyRotation: true,
       removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });

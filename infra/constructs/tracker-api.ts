@@ -8,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { apiName } from '#shared/resource-names.ts';
 import type { StageKey } from './stage-key.ts';
 
 /**
@@ -15,7 +16,7 @@ import type { StageKey } from './stage-key.ts';
  * function (which answers 405 with `Allow`) instead of API Gateway's bare 404. Every one of them
  * requires IAM (SigV4) authorization.
  */
-export const API_ROUTES: readonly { path: string; methods: HttpMethod[] }[] = [
+const API_ROUTES: readonly { path: string; methods: HttpMethod[] }[] = [
   { path: '/links', methods: [HttpMethod.GET, HttpMethod.POST] },
   { path: '/links/{linkId}', methods: [HttpMethod.GET, HttpMethod.DELETE] },
   { path: '/links/{linkId}/events', methods: [HttpMethod.GET] },
@@ -61,7 +62,7 @@ export class TrackerApi extends Construct {
     const { config } = props;
 
     this.api = new HttpApi(this, 'HttpApi', {
-      apiName: `payout-link-tracker-${config.stage}`,
+      apiName: apiName(config.stage),
       description: `Payout link tracker API (${config.stage}); every route needs SigV4 (IAM)`,
       defaultAuthorizer: new HttpIamAuthorizer(),
       // The stage is made below, with throttling and access logs.

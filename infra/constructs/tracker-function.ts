@@ -13,8 +13,9 @@ import {
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { houseEnvironment } from '#infra/config/function-environment.ts';
 import type { StageConfig } from '#infra/config/stage-config.ts';
-import { METRICS_NAMESPACE } from '#shared/observability/emf.ts';
+import { type FunctionName, lambdaFunctionName } from '#shared/resource-names.ts';
 import type { LinkTable, TableAccess } from './link-table.ts';
 import type { StageKey } from './stage-key.ts';
 
@@ -41,7 +42,7 @@ export const HOUSE_BUNDLING = {
   tsconfig: `${PROJECT_ROOT}tsconfig.json`,
 } satisfies BundlingOptions;
 
-export const OUTSIDE_VPC_REASON =
+const OUTSIDE_VPC_REASON =
   'Nothing it calls is in a VPC: DynamoDB, EventBridge, SQS and Secrets Manager are public AWS endpoints reached over TLS with IAM, InstantPay and the webhook subscribers are on the internet. A VPC would isolate nothing and put NAT in the path of every call.';
 
 export const INLINE_POLICY_REASON =
@@ -52,7 +53,7 @@ export const HOUSE_NODE_OPTIONS = '--enable-source-maps';
 
 export interface TrackerFunctionProps {
   /** The function's name inside the stage (`track-link`), also its Powertools service name. */
-  readonly name: string;
+  readonly name: FunctionName;
   /** The handler's entry file, relative to the repository root (`functions/track-link/handler.ts`). */
   readonly entry: string;
   readonly config: StageConfig;
@@ -66,7 +67,7 @@ export interface TrackerFunctionProps {
    * failed invocations are kept or surfaced instead.
    */
   readonly noDeadLetterQueueReason: string;
-  /** Added to the house environment (a key given here wins over the house default). */
+  /** Added to the house environment (a key given here wins over the house default): `functionEnvironment`. */
   readonly environment?: Record<string, string>;
 }
 
@@ -80,14 +81,14 @@ export class TrackerFunction extends Construct {
   readonly role: Role;
   readonly logGroup: LogGroup;
   readonly functionName: string;
-  /** The name inside the stage (`track-link`): Powertools' `service` dimension of its metrics. */
-  readonly serviceName: string;
+  /** The name inside the stage (`track-link`): the `service` dimension of its metrics and logs. */
+  readonly serviceName: FunctionName;
 
   constructor(scope: Construct, id: string, props: TrackerFunctionProps) {
     super(scope, id);
     const { config } = props;
     this.serviceName = props.name;
-    this.functionName = `payout-link-tracker-${config.stage}-${props.name}`;
+    this.functionName = lambdaFunctionName(config.stage, props.name);
 
     this.logGroup = props.stageKey.logGroup(this, 'Logs', props.name);
     // Our own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
@@ -112,10 +113,7 @@ export class TrackerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        STAGE: config.stage,
-        POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...houseEnvironment(props.name, config),
         NODE_OPTIONS: HOUSE_NODE_OPTIONS,
         ...props.environment,
       },
@@ -164,23 +162,15 @@ export class TrackerFunction extends Construct {
     return this;
   }
 
-  /** `TABLE_NAME`, and the table actions (plus queries on the named indexes) this function uses. */
-  bindTable(table: LinkTable, access: TableAccess): this {
-    this.setEnv('TABLE_NAME', table.table.tableName);
+  /** The table actions (plus queries on the named indexes) this function uses. */
+  grantTable(table: LinkTable, access: TableAccess): this {
     table.grant(this, access);
     return this;
   }
 
-  /** `EVENT_BUS_NAME`, and `events:PutEvents` on that bus. */
-  bindEventBus(bus: IEventBus): this {
-    this.setEnv('EVENT_BUS_NAME', bus.eventBusName);
+  /** `events:PutEvents` on that bus. */
+  grantPutEvents(bus: IEventBus): this {
     return this.allow(['events:PutEvents'], [bus.eventBusArn]);
-  }
-
-  /** `INSTANTPAY_SECRET_NAME`, and reading that secret. */
-  bindInstantPaySecret(secret: ISecret, secretName: string): this {
-    this.setEnv('INSTANTPAY_SECRET_NAME', secretName);
-    return this.grantSecretRead(secret);
   }
 
   /** `secretsmanager:GetSecretValue` on the secret: the one call Powertools' SecretsProvider makes. */

@@ -2,11 +2,12 @@ import { CustomResource, Duration, RemovalPolicy, SecretValue, Validations } fro
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
+import { FUNCTION_NAMES } from '#shared/resource-names.ts';
 import type { StageKey } from './stage-key.ts';
 import { TrackerFunction } from './tracker-function.ts';
 
 /** What the stack writes into a secret an operator (or the seed) has to fill: the functions reject it by name. */
-export const PLACEHOLDER_SECRET = JSON.stringify({ placeholder: true });
+const PLACEHOLDER_SECRET = JSON.stringify({ placeholder: true });
 
 const ROTATION_REASON = {
   instantPay:
@@ -48,7 +49,7 @@ export class TrackerSecrets extends Construct {
     if (config.subscribers.length === 0) return;
 
     this.seeder = new TrackerFunction(this, 'WebhookSecretSeed', {
-      name: 'webhook-secret-seed',
+      name: FUNCTION_NAMES.webhookSecretSeed,
       entry: 'infra/constructs/webhook-secret-seed/handler.ts',
       config,
       stageKey,

@@ -10,9 +10,13 @@ import {
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { functionEnvironment } from '#infra/config/function-environment.ts';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
-import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { FUNCTION_NAMES, webhookResourceNames } from '#shared/resource-names.ts';
+import { type DeliveryTarget, deliveryTarget } from '#shared/webhooks/delivery-config.ts';
+import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
+import type { Subscriber } from '#shared/webhooks/subscriber.ts';
 import { subscriberStateKey } from '#shared/webhooks/subscriber-state.ts';
 import { type LinkTable, TABLE_ACCESS } from './link-table.ts';
 import { acknowledgeEndOfFailurePath, type DeadLetterQueue, secureQueue } from './queues.ts';
@@ -24,7 +28,7 @@ import type { TrackerSecrets } from './tracker-secrets.ts';
  * Every EventBridge rule target gets this retry policy explicitly (the longest EventBridge allows)
  * and a dead-letter queue of its own, so no event is dropped silently between the bus and a queue.
  */
-export const RULE_TARGET_RETRY = { maxEventAge: Duration.hours(24), retryAttempts: 185 } as const;
+const RULE_TARGET_RETRY = { maxEventAge: Duration.hours(24), retryAttempts: 185 } as const;
 
 export interface SubscriberResources {
   readonly name: string;
@@ -59,8 +63,10 @@ export class WebhookSubscribers extends Construct {
     super(scope, id);
     const { config } = props;
 
+    // Filled per subscriber below; the JSON is written when the template is.
+    const targets: DeliveryTarget[] = [];
     this.deliver = new TrackerFunction(this, 'DeliverWebhooks', {
-      name: 'deliver-webhooks',
+      name: FUNCTION_NAMES.deliverWebhooks,
       entry: 'functions/deliver-webhooks/handler.ts',
       config,
       stageKey: props.stageKey,
@@ -69,95 +75,93 @@ export class WebhookSubscribers extends Construct {
       description: 'Delivers payout link events to webhook subscribers, signed (Standard Webhooks)',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      environment: { SECRET_MAX_AGE_SECONDS: '300' },
-    }).bindTable(props.table, {
+      environment: functionEnvironment(FUNCTION_NAMES.deliverWebhooks, config, {
+        tableName: props.table.table.tableName,
+        webhookSubscribers: Stack.of(this).toJsonString(targets),
+      }),
+    }).grantTable(props.table, {
       ...TABLE_ACCESS.deliverWebhooks,
       leadingKeys: config.subscribers.map((subscriber) => subscriberStateKey(subscriber.name).pk),
     });
 
-    const targets: { name: string; url: string; secretName: string; deadLetterQueueUrl: string }[] = [];
     for (const subscriber of config.subscribers) {
-      const names = webhookResourceNames(config.stage, subscriber.name);
-      const deadLetterQueue = secureQueue(this, `${subscriber.name}-DeadLetters`, config, {
-        queueName: names.deadLetterQueue,
-      });
-      const queue = secureQueue(this, `${subscriber.name}-Deliveries`, config, {
-        queueName: names.queue,
-        visibilityTimeout: Duration.seconds(WEBHOOK_QUEUE.visibilityTimeoutSeconds),
-        retentionPeriod: Duration.seconds(WEBHOOK_QUEUE.retentionSeconds),
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: WEBHOOK_QUEUE.maxReceiveCount },
-      });
-      const ruleDeadLetterQueue = secureQueue(this, `${subscriber.name}-RuleDeadLetters`, config, {
-        queueName: names.ruleDeadLetterQueue,
-      });
-
-      const rule = new Rule(this, `${subscriber.name}-Rule`, {
-        ruleName: names.rule,
-        description: `Payout link events for webhook subscriber ${subscriber.name}`,
-        eventBus: props.bus,
-        // Replaced below by the shared pattern, written exactly as the local cloud uses it.
-        eventPattern: { source: [EVENT_SOURCE] },
-        targets: [new ExactQueueTarget(queue, ruleDeadLetterQueue)],
-      });
-      (rule.node.defaultChild as CfnRule).addPropertyOverride(
-        'EventPattern',
-        subscriberRulePattern(subscriber),
-      );
-
-      acknowledgeEndOfFailurePath(
-        deadLetterQueue,
-        `the dead-letter queue of ${subscriber.name}'s deliveries`,
-      );
-      acknowledgeEndOfFailurePath(
-        ruleDeadLetterQueue,
-        `the dead-letter queue of ${subscriber.name}'s rule target`,
-      );
-
-      // SqsEventSource's own id, kept: Lambda refuses a second mapping of a queue to a function, so a new id fails the deploy.
-      const mapping = this.deliver.fn.addEventSourceMapping(
-        `SqsEventSource:${Names.nodeUniqueId(queue.node)}`,
-        {
-          eventSourceArn: queue.queueArn,
-          batchSize: WEBHOOK_QUEUE.batchSize,
-          maxBatchingWindow: Duration.seconds(WEBHOOK_QUEUE.maxBatchingWindowSeconds),
-          reportBatchItemFailures: true,
-          // MaximumConcurrency, not reserved concurrency: it takes nothing from the account pool, and a capped poller leaves messages queued instead of throttling them.
-          maxConcurrency: config.webhookMaxConcurrency,
-        },
-      );
-      Validations.of(mapping.node.defaultChild!).acknowledge({
-        id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason:
-          "Lambda has no on-failure destination for an SQS event source (only for Kinesis, DynamoDB Streams and Kafka): the queue's redrive policy is its failure path, to the subscriber's dead-letter queue, where the function also moves deliveries that failed for 24 hours.",
-      });
-      // The mapping polls (Receive, Delete, GetQueueAttributes); backoff is the function's: it sets each
-      // failed delivery's visibility and moves expired ones to the DLQ.
-      this.deliver
-        .allow(
-          [
-            'sqs:ReceiveMessage',
-            'sqs:DeleteMessage',
-            'sqs:GetQueueAttributes',
-            'sqs:ChangeMessageVisibility',
-          ],
-          [queue.queueArn],
-        )
-        .allow(['sqs:SendMessage'], [deadLetterQueue.queueArn])
-        .grantSecretRead(props.secrets.webhookSecret(subscriber.name));
-
-      targets.push({
-        name: subscriber.name,
-        url: subscriber.url,
-        secretName: subscriber.secretName,
-        deadLetterQueueUrl: deadLetterQueue.queueUrl,
-      });
-      this.subscribers.push({ name: subscriber.name, rule, queue, deadLetterQueue, ruleDeadLetterQueue });
+      const resources = this.route(subscriber, config, props.bus);
+      this.deliverFrom(resources, config, props.secrets);
+      targets.push(deliveryTarget(subscriber, resources.deadLetterQueue.queueUrl));
+      this.subscribers.push(resources);
       this.deadLetterQueues.push(
-        { label: `webhook ${subscriber.name} deliveries`, queue: deadLetterQueue },
-        { label: `webhook ${subscriber.name} rule target`, queue: ruleDeadLetterQueue },
+        { label: `webhook ${subscriber.name} deliveries`, queue: resources.deadLetterQueue },
+        { label: `webhook ${subscriber.name} rule target`, queue: resources.ruleDeadLetterQueue },
       );
     }
-    this.deliver.setEnv('WEBHOOK_SUBSCRIBERS', Stack.of(this).toJsonString(targets));
+  }
+
+  /** The subscriber's rule on the bus, filtered on its interests, to its queue; each with a DLQ. */
+  private route(subscriber: Subscriber, config: StageConfig, bus: IEventBus): SubscriberResources {
+    const names = webhookResourceNames(config.stage, subscriber.name);
+    const deadLetterQueue = secureQueue(this, `${subscriber.name}-DeadLetters`, config, {
+      queueName: names.deadLetterQueue,
+    });
+    const queue = secureQueue(this, `${subscriber.name}-Deliveries`, config, {
+      queueName: names.queue,
+      visibilityTimeout: Duration.seconds(WEBHOOK_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(WEBHOOK_QUEUE.retentionSeconds),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: WEBHOOK_QUEUE.maxReceiveCount },
+    });
+    const ruleDeadLetterQueue = secureQueue(this, `${subscriber.name}-RuleDeadLetters`, config, {
+      queueName: names.ruleDeadLetterQueue,
+    });
+
+    const rule = new Rule(this, `${subscriber.name}-Rule`, {
+      ruleName: names.rule,
+      description: `Payout link events for webhook subscriber ${subscriber.name}`,
+      eventBus: bus,
+      // Replaced below by the shared pattern, written exactly as the local cloud uses it.
+      eventPattern: { source: [EVENT_SOURCE] },
+      targets: [new ExactQueueTarget(queue, ruleDeadLetterQueue)],
+    });
+    (rule.node.defaultChild as CfnRule).addPropertyOverride(
+      'EventPattern',
+      subscriberRulePattern(subscriber),
+    );
+
+    acknowledgeEndOfFailurePath(deadLetterQueue, `the dead-letter queue of ${subscriber.name}'s deliveries`);
+    acknowledgeEndOfFailurePath(
+      ruleDeadLetterQueue,
+      `the dead-letter queue of ${subscriber.name}'s rule target`,
+    );
+    return { name: subscriber.name, rule, queue, deadLetterQueue, ruleDeadLetterQueue };
+  }
+
+  /** `deliver-webhooks` on the subscriber's queue, with what it needs of the queues and the secret. */
+  private deliverFrom(resources: SubscriberResources, config: StageConfig, secrets: TrackerSecrets): void {
+    const { queue, deadLetterQueue } = resources;
+    // SqsEventSource's own id, kept: Lambda refuses a second mapping of a queue to a function, so a new id fails the deploy.
+    const mapping = this.deliver.fn.addEventSourceMapping(
+      `SqsEventSource:${Names.nodeUniqueId(queue.node)}`,
+      {
+        eventSourceArn: queue.queueArn,
+        batchSize: WEBHOOK_QUEUE.batchSize,
+        maxBatchingWindow: Duration.seconds(WEBHOOK_QUEUE.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+        // MaximumConcurrency, not reserved concurrency: it takes nothing from the account pool, and a capped poller leaves messages queued instead of throttling them.
+        maxConcurrency: config.webhookMaxConcurrency,
+      },
+    );
+    Validations.of(mapping.node.defaultChild!).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        "Lambda has no on-failure destination for an SQS event source (only for Kinesis, DynamoDB Streams and Kafka): the queue's redrive policy is its failure path, to the subscriber's dead-letter queue, where the function also moves deliveries that failed for 24 hours.",
+    });
+    // The mapping polls (Receive, Delete, GetQueueAttributes); backoff is the function's: it sets each
+    // failed delivery's visibility and moves expired ones to the DLQ.
+    this.deliver
+      .allow(
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+        [queue.queueArn],
+      )
+      .allow(['sqs:SendMessage'], [deadLetterQueue.queueArn])
+      .grantSecretRead(secrets.webhookSecret(resources.name));
   }
 }
 

@@ -11,8 +11,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { webhookResourceNames } from '#shared/resource-names.ts';
 import { createTableInput } from '#shared/store/table-definition.ts';
-import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
 import type { Subscriber } from '#shared/webhooks/subscriber.ts';
 
 /**

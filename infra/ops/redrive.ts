@@ -8,7 +8,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { webhookResourceNames } from '#shared/resource-names.ts';
 import type { SubscriberState } from '#shared/webhooks/subscriber-state.ts';
 
 export interface RedriveResult {

@@ -5,7 +5,7 @@ import {
   ListArchivesCommand,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { busName } from '#shared/events/bus.ts';
+import { busName } from '#shared/resource-names.ts';
 
 /**
  * Replays the stage bus's archive for a time window onto the same bus: every rule (and so every

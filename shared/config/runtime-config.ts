@@ -1,8 +1,10 @@
-import { busName } from '#shared/events/bus.ts';
 import { DEFAULT_SCHEDULE, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
+import { busName } from '#shared/resource-names.ts';
 import * as z from '#shared/zod.ts';
+import { DEFAULTS } from './defaults.ts';
 
-const flag = z.pipe(
+/** A yes/no variable: `true`/`false`, `1`/`0` or `yes`/`no`. */
+export const FlagSchema = z.pipe(
   z.enum(['true', 'false', '1', '0', 'yes', 'no']),
   z.transform((value) => value === 'true' || value === '1' || value === 'yes'),
 );
@@ -18,21 +20,21 @@ const ratio = z
   )
   .check(z.refine((value) => Number.isFinite(value) && value > 0, 'a positive number'));
 
-const positiveInt = (fallback: number) =>
+export const positiveInt = (fallback: number) =>
   z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
 /** The environment every function reads, parsed once at cold start. */
-export const RuntimeEnvSchema = z.object({
+const RuntimeEnvSchema = z.object({
   STAGE: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lower-case stage name such as dev or prod')),
   TABLE_NAME: z.string().check(z.minLength(1)),
   EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
   INSTANTPAY_SECRET_NAME: z.string().check(z.minLength(1)),
   /** Used when the secret has no `baseUrl`. */
   INSTANTPAY_BASE_URL: z.optional(z.url({ protocol: /^https?$/ })),
-  UPSTREAM_TIMEOUT_MS: positiveInt(5_000),
-  SECRET_MAX_AGE_SECONDS: positiveInt(300),
-  MASK_PERSONAL_DATA: z._default(flag, true),
-  SCHEDULE_SCALE: z._default(ratio, 1),
+  UPSTREAM_TIMEOUT_MS: positiveInt(DEFAULTS.upstreamTimeoutMs),
+  SECRET_MAX_AGE_SECONDS: positiveInt(DEFAULTS.secretMaxAgeSeconds),
+  MASK_PERSONAL_DATA: z._default(FlagSchema, DEFAULTS.maskPersonalData),
+  SCHEDULE_SCALE: z._default(ratio, DEFAULTS.scheduleScale),
 });
 
 export interface RuntimeConfig {
@@ -51,7 +53,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Env = Record<string, string | undefined>;
+/** A function's environment: `process.env` in Lambda, the one the local cloud builds for it. */
+export type Env = Record<string, string | undefined>;
 
 /** Parses the environment or fails fast naming each faulty variable (never its value). */
 export function parseEnv<T>(schema: z.core.$ZodType<T>, env: Env): T {
@@ -77,13 +80,22 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
 }
 
 /** The scheduled run's own settings, per stage. */
-export const RecheckEnvSchema = z.object({
-  RECHECK_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(256)), 16),
+const RecheckEnvSchema = z.object({
+  RECHECK_CONCURRENCY: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
+    DEFAULTS.recheckConcurrency,
+  ),
   /** The upstream call budget of the whole stage; each of the parallel runs takes its share. */
-  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), 20),
-  RECHECK_PARALLEL_RUNS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(256)), 1),
+  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), DEFAULTS.upstreamMaxRps),
+  RECHECK_PARALLEL_RUNS: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
+    DEFAULTS.recheckParallelRuns,
+  ),
   /** Stop taking new links when less than this is left of the invocation. */
-  RECHECK_STOP_BEFORE_MS: z._default(z.coerce.number().check(z.int(), z.gte(0)), 15_000),
+  RECHECK_STOP_BEFORE_MS: z._default(
+    z.coerce.number().check(z.int(), z.gte(0)),
+    DEFAULTS.recheckStopBeforeMs,
+  ),
 });
 
 export interface RecheckConfig {

@@ -1,10 +1,9 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
+import { DEFAULTS } from '#shared/config/defaults.ts';
 import * as z from '#shared/zod.ts';
 import { MalformedSecretError, SecretNotConfiguredError, SecretUnavailableError } from './secret-errors.ts';
-
-export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 
 /** Module-level default: one client per container, reused by every provider. */
 let defaultClient: SecretsManagerClient | undefined;
@@ -35,7 +34,7 @@ export interface JsonSecret<T> {
  */
 export function jsonSecret<T>(options: JsonSecretOptions<T>): JsonSecret<T> {
   const provider = new SecretsProvider({ awsSdkV3Client: options.client ?? sharedClient() });
-  const maxAge = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
+  const maxAge = options.maxAgeSeconds ?? DEFAULTS.secretMaxAgeSeconds;
   let parsedFrom: string | undefined;
   let parsed: T | undefined;
   let inFlight: Promise<T> | undefined;

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '#shared/clock.ts';
+import { DEFAULTS } from '#shared/config/defaults.ts';
 import type { CredentialsSource, InstantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { isValidLinkId } from '#shared/link-id.ts';
 import { maskText } from '#shared/masking.ts';
@@ -21,7 +22,6 @@ import {
 import { classifyStatusCode, DOWNTIME_CODES } from './status-codes.ts';
 
 export const DEFAULT_BASE_URL = 'https://api.instantpay.in';
-export const DEFAULT_TIMEOUT_MS = 5_000;
 /** What callers are told to wait when the upstream is pending or down and gave no `Retry-After`. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 const DOWNTIME_RETRY_AFTER_SECONDS = 60;
@@ -61,7 +61,7 @@ export interface InstantPayClient {
 }
 
 export function createInstantPayClient(options: InstantPayClientOptions): InstantPayClient {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.upstreamTimeoutMs;
   const clock = options.clock ?? systemClock;
   const httpGet = options.httpGet ?? keepAliveGet;
 

@@ -6,26 +6,30 @@
  * one dimension set `[service, stage, ...]`, the values.
  */
 
-export const METRICS_NAMESPACE = 'PayoutLinkTracker';
-
-export type EmfUnit = 'Count' | 'Seconds' | 'Milliseconds';
+import {
+  type ExtraDimensions,
+  METRICS_NAMESPACE,
+  type MetricName,
+  type MetricUnit,
+  metricDimensions,
+} from './metric-names.ts';
 
 export interface EmfMetric {
-  name: string;
-  unit: EmfUnit;
+  name: MetricName;
+  unit: MetricUnit;
   /** One value, or several (an EMF metric takes an array: CloudWatch aggregates each value). */
   values: readonly number[];
 }
 
 /** CloudWatch reads at most 100 values of one metric per EMF document. */
-export const MAX_VALUES_PER_DOCUMENT = 100;
+const MAX_VALUES_PER_DOCUMENT = 100;
 
 export interface EmfWriter {
   /**
    * Writes the metrics as EMF lines: one line, more only when a metric has over 100 values. Every
    * metric of the call carries `service`, `stage` and the given `dimensions` (one dimension set).
    */
-  publish(metrics: readonly EmfMetric[], dimensions?: Readonly<Record<string, string>>): void;
+  publish(metrics: readonly EmfMetric[], dimensions?: ExtraDimensions): void;
 }
 
 const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
@@ -41,17 +45,17 @@ function metricsDisabled(env: Record<string, string | undefined>): boolean {
 }
 
 /** The EMF documents for these metrics, `[service, stage, ...dimensions]` as the one dimension set. */
-export function emfDocuments(
+function emfDocuments(
   options: {
     namespace: string;
     service: string;
     stage: string;
     timestamp: number;
-    dimensions?: Readonly<Record<string, string>>;
+    dimensions?: ExtraDimensions;
   },
   metrics: readonly EmfMetric[],
 ): Array<Record<string, unknown>> {
-  const extra = options.dimensions ?? {};
+  const dimensions = metricDimensions(options.service, options.stage, options.dimensions);
   const present = metrics.filter((metric) => metric.values.length > 0);
   const documents: Array<Record<string, unknown>> = [];
   for (
@@ -71,14 +75,12 @@ export function emfDocuments(
         CloudWatchMetrics: [
           {
             Namespace: options.namespace,
-            Dimensions: [['service', 'stage', ...Object.keys(extra)]],
+            Dimensions: [Object.keys(dimensions)],
             Metrics: chunk.map(({ name, unit }) => ({ Name: name, Unit: unit })),
           },
         ],
       },
-      ...extra,
-      service: options.service,
-      stage: options.stage,
+      ...dimensions,
     };
     for (const { name, values } of chunk) document[name] = values.length === 1 ? values[0] : values;
     documents.push(document);

@@ -16,6 +16,7 @@ import { isFinal } from '#shared/link/link-status.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
 import { lastChangeAt, nextCheckAt, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import { METRICS } from '#shared/observability/metric-names.ts';
 import type { LinkStore, ListState, StoredChange } from '#shared/store/link-store.ts';
 import * as z from '#shared/zod.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
@@ -329,7 +330,7 @@ export class LinkTracker {
       observedStatus: observed,
       trigger,
     });
-    this.deps.metrics?.publish([{ name: 'UpstreamFinalConflicts', unit: 'Count', values: [1] }]);
+    this.deps.metrics?.publish([{ ...METRICS.upstreamFinalConflicts, values: [1] }]);
   }
 
   /**

@@ -1,8 +1,9 @@
-import { parseEnv } from '#shared/config/runtime-config.ts';
+import { DEFAULTS } from '#shared/config/defaults.ts';
+import { parseEnv, positiveInt } from '#shared/config/runtime-config.ts';
 import * as z from '#shared/zod.ts';
 
 /** One subscriber as the delivery function sees it (`WEBHOOK_SUBSCRIBERS`, JSON). */
-export const DeliveryTargetSchema = z.strictObject({
+const DeliveryTargetSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   url: z.url(),
   secretName: z.string().check(z.minLength(1)),
@@ -10,7 +11,20 @@ export const DeliveryTargetSchema = z.strictObject({
 });
 export type DeliveryTarget = z.infer<typeof DeliveryTargetSchema>;
 
-export const DeliveryEnvSchema = z.object({
+/** A declared subscriber as the delivery function is told of it: with its dead-letter queue's URL. */
+export function deliveryTarget(
+  subscriber: Pick<DeliveryTarget, 'name' | 'url' | 'secretName'>,
+  deadLetterQueueUrl: string,
+): DeliveryTarget {
+  return {
+    name: subscriber.name,
+    url: subscriber.url,
+    secretName: subscriber.secretName,
+    deadLetterQueueUrl,
+  };
+}
+
+const DeliveryEnvSchema = z.object({
   STAGE: z.string().check(z.minLength(1)),
   TABLE_NAME: z.string().check(z.minLength(1)),
   WEBHOOK_SUBSCRIBERS: z.pipe(
@@ -27,7 +41,7 @@ export const DeliveryEnvSchema = z.object({
     ),
     z.array(DeliveryTargetSchema),
   ),
-  SECRET_MAX_AGE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 300),
+  SECRET_MAX_AGE_SECONDS: positiveInt(DEFAULTS.secretMaxAgeSeconds),
 });
 
 export interface DeliveryConfig {

@@ -1,4 +1,5 @@
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { webhookNamePrefix, webhookResourceNames } from '#shared/resource-names.ts';
 import type { Subscriber } from './subscriber.ts';
 
 /**
@@ -17,30 +18,18 @@ export function subscriberRulePattern(
 }
 
 /** EventBridge rule names are at most 64 characters: `stage` and `subscriber` together at most this. */
-export const MAX_STAGE_AND_SUBSCRIBER_LENGTH = 64 - 'payout-link-tracker--webhook-'.length;
-
-export function webhookResourceNames(stage: string, subscriber: string) {
-  const base = `payout-link-tracker-${stage}-webhook-${subscriber}`;
-  return {
-    rule: base,
-    queue: base,
-    /** Deliveries that failed for 24 hours, or were kept while the subscriber was disabled. */
-    deadLetterQueue: `${base}-dlq`,
-    /** Events the rule could not put on the queue after its own retries. */
-    ruleDeadLetterQueue: `${base}-rule-dlq`,
-  };
-}
+export const MAX_STAGE_AND_SUBSCRIBER_LENGTH = 64 - webhookResourceNames('', '').rule.length;
 
 /** The subscriber whose queue an SQS record came from (`eventSourceARN` ends with the queue name). */
 export function subscriberOfQueueArn(stage: string, queueArn: string): string | undefined {
   const queueName = queueArn.split(':').pop() ?? '';
-  const prefix = `payout-link-tracker-${stage}-webhook-`;
+  const prefix = webhookNamePrefix(stage);
   if (!queueName.startsWith(prefix) || queueName.endsWith('-dlq')) return undefined;
   return queueName.slice(prefix.length);
 }
 
 /** Endings of the derived queue names: a subscriber name ending so takes (or looks like) another's DLQ. */
-export const RESERVED_SUBSCRIBER_NAME_ENDINGS = ['-dlq', '-rule'] as const;
+const RESERVED_SUBSCRIBER_NAME_ENDINGS = ['-dlq', '-rule'] as const;
 
 /**
  * Why these subscriber names cannot share a stage, by index: a name ending like a derived queue name,

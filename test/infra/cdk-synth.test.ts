@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYED_STAGES, stackName } from '#infra/app.ts';
+import { DEPLOYED_STAGES } from '#infra/app.ts';
 import { PROJECT_ROOT } from '#infra/constructs/tracker-function.ts';
+import { stackName } from '#shared/resource-names.ts';
 
 const run = promisify(execFile);
 

@@ -11,11 +11,12 @@ import { LOGS_KEY_ACTIONS } from '#infra/constructs/stage-key.ts';
 import { registrySchemas } from '#infra/schemas/published-schemas.ts';
 import { PayoutLinkTrackerStack } from '#infra/stack.ts';
 import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
-import { busName } from '#shared/events/bus.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { METRICS } from '#shared/observability/metric-names.ts';
+import { busName, webhookResourceNames } from '#shared/resource-names.ts';
 import { INDEXES, TABLE_KEYS } from '#shared/store/table-definition.ts';
 import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
-import { subscriberRulePattern, WEBHOOK_QUEUE, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
 import {
   asArray,
   describeCondition,
@@ -616,6 +617,56 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       );
       expect(api).toContain('"5xx"');
       expect(api).toContain('"Count"');
+    });
+
+    it('reads only the metrics the functions write, each under the function that writes it, and graphs them all', () => {
+      const written = [
+        ...[
+          'LinksChecked',
+          'TransitionsRecorded',
+          'UpstreamErrors',
+          'DueBacklog',
+          'OldestDueAgeSeconds',
+          'Republished',
+          'OutboxBacklog',
+          'OldestUnpublishedAgeSeconds',
+          'OutboxQuarantined',
+          'DetectionDelaySeconds',
+          'UpstreamFinalConflicts',
+        ].map((name) => `recheck-pending ${name}`),
+        'track-link UpstreamFinalConflicts',
+        ...['WebhookLatencyMs', 'WebhookDelivered', 'WebhookFailed'].map(
+          (name) => `deliver-webhooks ${name}`,
+        ),
+      ];
+      expect([...new Set(Object.values(METRICS).map((metric) => metric.name))].sort()).toEqual(
+        [...new Set(written.map((pair) => pair.split(' ')[1]))].sort(),
+      );
+      const ours = (metric: { Namespace?: string; MetricName?: string; Dimensions?: unknown }) =>
+        metric.Namespace === 'PayoutLinkTracker'
+          ? [`${(metric.Dimensions as { Name: string; Value: string }[])[0]?.Value} ${metric.MetricName}`]
+          : [];
+      const alarmed = (
+        Object.values(template().findResources('AWS::CloudWatch::Alarm')) as Resource[]
+      ).flatMap(({ Properties: alarm }) => [
+        ...ours(alarm),
+        ...((alarm.Metrics ?? []) as { MetricStat?: { Metric: Record<string, unknown> } }[]).flatMap(
+          (query) => (query.MetricStat ? ours(query.MetricStat.Metric) : []),
+        ),
+      ]);
+      const body = only(template(), 'AWS::CloudWatch::Dashboard').resource.Properties.DashboardBody as {
+        'Fn::Join': [string, unknown[]];
+      };
+      const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '')).join('');
+      const graphed = [
+        ...text.matchAll(/\["PayoutLinkTracker","(\w+)","service","([\w-]+)","stage","([\w-]+)"/g),
+      ];
+      for (const [, , , graphedStage] of graphed) expect(graphedStage).toBe(stage);
+      const graphedPairs = new Set(graphed.map(([, name, service]) => `${service} ${name}`));
+      for (const pair of alarmed) expect(written).toContain(pair);
+      // A stage without subscribers has no webhook to graph.
+      const expected = written.filter((pair) => config.subscribers.length > 0 || !pair.startsWith('deliver'));
+      expect([...graphedPairs].sort()).toEqual(expected.sort());
     });
 
     it('sends alarms to an encrypted topic that refuses plain HTTP, and has a dashboard', () => {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildApp, DEPLOYED_STAGES } from '#infra/app.ts';
 import { parseStageConfig, STAGES, StageConfigError, stageConfig } from '#infra/config/stage-config.ts';
-import { subscriberOfQueueArn, webhookResourceNames } from '#shared/webhooks/routing.ts';
+import { webhookResourceNames } from '#shared/resource-names.ts';
+import { subscriberOfQueueArn } from '#shared/webhooks/routing.ts';
 
 const subscriber = (url: string) => ({
   name: 'merchant',

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEPLOYED_STAGES } from '#infra/app.ts';
 import { stageConfig } from '#infra/config/stage-config.ts';
+import { webhookResourceNames } from '#shared/resource-names.ts';
 import {
   DELIVERY_TIMEOUT_MS,
   MAX_VISIBILITY_SECONDS,
   RETRY_WINDOW_MS,
   retryFloorSeconds,
-  webhookResourceNames,
 } from '#shared/webhooks/routing.ts';
 import { only, synthStage } from './template-helpers.ts';
 

@@ -1,4 +1,5 @@
 import { stageConfig } from '#infra/config/stage-config.ts';
+import { webhookSecretName } from '#shared/resource-names.ts';
 import {
   type CommandContext,
   flag,
@@ -45,7 +46,7 @@ export function operatorStage({ command, values, io }: CommandContext): string {
 export function subscriberOf(context: CommandContext, stage: string): { name: string; secretName: string } {
   const name = stringOption(context.values, 'subscriber');
   if (!name) throw new UsageError('--subscriber NAME is required.', context.command);
-  if (stage === 'local') return { name, secretName: `payout-link-tracker/local/webhooks/${name}` };
+  if (stage === 'local') return { name, secretName: webhookSecretName(stage, name) };
   const config = stageConfig(stage);
   const subscriber = config.subscribers.find((candidate) => candidate.name === name);
   if (!subscriber) {

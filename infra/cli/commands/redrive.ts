@@ -1,5 +1,5 @@
-import { LOCAL_TABLE_NAME } from '#infra/config/stage-config.ts';
 import { redriveDeadLetters } from '#infra/ops/redrive.ts';
+import { LOCAL_TABLE_NAME } from '#shared/resource-names.ts';
 import { type Command, stringOption, writeJson } from '../command.ts';
 import { throttledProgress } from '../progress.ts';
 import { stackOutput } from '../target.ts';

@@ -14,9 +14,8 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '#infra/cli/command.ts';
 import { runCli } from '#infra/cli/main.ts';
-import { LOCAL_TABLE_NAME } from '#infra/config/stage-config.ts';
 import { createBus, createSubscriberRouting, createTable, putSecret } from '#infra/local/aws-resources.ts';
-import { busName } from '#shared/events/bus.ts';
+import { busName, LOCAL_TABLE_NAME } from '#shared/resource-names.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { trackerFixture } from '#test/support/tracker-fixture.ts';
 import { serveApi } from './api-server.ts';

@@ -15,7 +15,7 @@ import {
 import { redriveDeadLetters } from '#infra/ops/redrive.ts';
 import { replayArchive } from '#infra/ops/replay.ts';
 import { rotateWebhookSecret } from '#infra/ops/webhook-secret-rotation.ts';
-import { busName } from '#shared/events/bus.ts';
+import { busName } from '#shared/resource-names.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { activeSecrets, WebhookSecretSchema } from '#shared/webhooks/webhook-secret.ts';
 

@@ -8,13 +8,13 @@ import { createDeliverer } from '#functions/deliver-webhooks/app.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { eventIdFor, STATUS_CHANGED } from '#shared/link/link-event.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
+import { webhookResourceNames } from '#shared/resource-names.ts';
 import { type AttemptResult, decide } from '#shared/webhooks/delivery.ts';
 import {
   MAX_VISIBILITY_SECONDS,
   RETRY_WINDOW_MS,
   retryFloorSeconds,
   WEBHOOK_QUEUE,
-  webhookResourceNames,
 } from '#shared/webhooks/routing.ts';
 import type { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { generateWebhookSecret } from '#shared/webhooks/webhook-secret.ts';

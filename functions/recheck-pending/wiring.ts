@@ -1,0 +1,30 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type Env, loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { createEmfWriter } from '#shared/observability/emf.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { FUNCTION_NAMES } from '#shared/resource-names.ts';
+import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { createRecheck } from './app.ts';
+
+export type RecheckHandler = (event: unknown, context: Context) => Promise<void>;
+
+/** The `recheck-pending` handler, built once from the function's environment: the config and the clients. */
+export function createRecheckHandler(env: Env): RecheckHandler {
+  const config = loadRuntimeConfig(env);
+  const logger = createLogger(FUNCTION_NAMES.recheckPending, env);
+  // Its metrics are one EMF line per run, written by the run itself (no Powertools Metrics).
+  const metrics = createEmfWriter(FUNCTION_NAMES.recheckPending, config.stage, { env });
+  const recheck = createRecheck(
+    createTracker(config, { log: logger, metrics }),
+    loadRecheckConfig(env),
+    logger,
+    metrics,
+  );
+  return middy<unknown, unknown, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      await recheck(event, context);
+    });
+}

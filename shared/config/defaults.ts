@@ -1,0 +1,22 @@
+/**
+ * The defaults of the functions' settings, defined once: the stage configs start from them, the
+ * environment parsers fall back to them, and the core's own options default to them.
+ */
+export const DEFAULTS = {
+  /** `UPSTREAM_TIMEOUT_MS`: one InstantPay call. */
+  upstreamTimeoutMs: 5_000,
+  /** `SECRET_MAX_AGE_SECONDS`: how long a container keeps a secret before reading it again. */
+  secretMaxAgeSeconds: 300,
+  /** `MASK_PERSONAL_DATA`: on unless a stage opts out. */
+  maskPersonalData: true,
+  /** `SCHEDULE_SCALE`: the adaptive schedule at real speed (the local cloud compresses it). */
+  scheduleScale: 1,
+  /** `RECHECK_CONCURRENCY`: links one run checks at once. */
+  recheckConcurrency: 16,
+  /** `UPSTREAM_MAX_RPS`: InstantPay calls per second for the whole stage. */
+  upstreamMaxRps: 20,
+  /** `RECHECK_PARALLEL_RUNS`: shard groups, one schedule each. */
+  recheckParallelRuns: 1,
+  /** `RECHECK_STOP_BEFORE_MS`: a run takes no new link when less than this is left of it. */
+  recheckStopBeforeMs: 15_000,
+} as const;
