@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** The modules of a function that code outside it may import: its Lambda entry and its factory. */
-const FUNCTION_PUBLIC = ['functions/*/handler.ts', 'functions/*/app.ts'];
+const FUNCTION_PUBLIC = ['functions/*/handler.ts', 'functions/*/wiring.ts', 'functions/*/app.ts'];
 /** The API's HTTP contract schemas, which the CLI and the schema generator speak too. */
 const HTTP_CONTRACT = ['functions/track-link/requests.ts', 'functions/track-link/responses.ts'];
 const NOT_TESTS = ['shared', 'functions/*', 'infra', 'infra/*'];

@@ -1,7 +1,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsCredentialIdentityProvider, Provider } from '@smithy/types';
+import { LOCAL_DEFAULTS } from '#infra/config/local-defaults.ts';
 import { stageConfig } from '#infra/config/stage-config.ts';
-import { LOCAL_DEFAULTS } from '#infra/local/local-settings.ts';
 import { stackName } from '#shared/resource-names.ts';
 import { type ApiClient, createApiClient, sigV4Signer } from './api-client.ts';
 import { CliError, UsageError } from './errors.ts';

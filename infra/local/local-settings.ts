@@ -1,20 +1,8 @@
 import * as z from 'zod';
+import { LOCAL_DEFAULTS } from '#infra/config/local-defaults.ts';
 import { StageConfigSchema, stageConfig } from '#infra/config/stage-config.ts';
 import { FlagSchema } from '#shared/config/runtime-config.ts';
 import { subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
-
-/**
- * What `npm start` runs with when a variable is not set (rates and masking: the `local` stage's).
- * The CLI's `--local` reads `PORT` here too, so this module imports nothing heavy.
- */
-export const LOCAL_DEFAULTS = {
-  PORT: 3000,
-  SANDBOX_PORT: 8000,
-  SANDBOX_CLOCK: 'system',
-  RECHECK_INTERVAL_SECONDS: 1,
-  SCHEDULE_SCALE: '1/60',
-  LOG_LEVEL: 'WARN',
-} as const;
 
 const LOCAL_STAGE = stageConfig('local');
 
