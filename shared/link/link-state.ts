@@ -1,4 +1,4 @@
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
+import type { LinkActivity } from './link-observation.ts';
 
 /** What the tracker knows of one link. Times are epoch milliseconds. */
 export interface LinkState {

@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
-import type { LinkObservation } from '#shared/instantpay/client.ts';
 import type { DetailType, LinkChange, LinkEventDetail } from '#shared/link/link-event.ts';
+import type { LinkObservation } from '#shared/link/link-observation.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
 import { DUE_INDEX, DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';

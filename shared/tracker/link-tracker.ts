@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
-import type { InstantPayClient, LinkObservation } from '#shared/instantpay/client.ts';
+import type { InstantPayClient } from '#shared/instantpay/client.ts';
 import { type InstantPayError, UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
 import {
   applyFailedCheck,
@@ -11,6 +11,7 @@ import {
 } from '#shared/link/apply-observation.ts';
 import { diffObservation } from '#shared/link/diff-observation.ts';
 import type { LinkChange, Trigger } from '#shared/link/link-event.ts';
+import type { LinkObservation } from '#shared/link/link-observation.ts';
 import { type LinkState, newLinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
