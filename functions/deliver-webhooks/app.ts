@@ -4,7 +4,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
-import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { Log } from '#shared/observability/log.ts';
 import {
   type DeliveryNetwork,
   decide,
@@ -35,7 +35,7 @@ export interface DelivererDeps {
   sqs: SQSClient;
   state: SubscriberStateStore;
   secretFor: (target: DeliveryTarget) => JsonSecret<WebhookSecret>;
-  log: TrackerLog;
+  log: Log;
   metrics: EmfWriter;
   clock: Clock;
   random?: () => number;

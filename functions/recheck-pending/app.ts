@@ -1,9 +1,10 @@
 import type { RecheckConfig } from '#shared/config/runtime-config.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import type { Log } from '#shared/observability/log.ts';
 import { type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
-import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import * as z from '#shared/zod.ts';
 
 /** What the schedule sends: which shard group this run owns (one schedule per group). */
@@ -19,12 +20,7 @@ export interface RecheckContext {
  * The `recheck-pending` function as a plain function of its event and context: run one sweep of
  * the owned shards, then write one summary log line and the metrics.
  */
-export function createRecheck(
-  tracker: LinkTracker,
-  config: RecheckConfig,
-  log: TrackerLog,
-  metrics: EmfWriter,
-) {
+export function createRecheck(tracker: LinkTracker, config: RecheckConfig, log: Log, metrics: EmfWriter) {
   // One bucket per container, carried across runs; the stage's budget is shared by its parallel runs.
   const rateLimit = new TokenBucket(config.upstreamMaxRps / config.parallelRuns);
 

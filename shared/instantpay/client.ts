@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { CredentialsSource, InstantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
+import { retryAfterSeconds } from '#shared/http/retry-after.ts';
 import type { LinkObservation } from '#shared/link/link-observation.ts';
 import { isValidLinkId } from '#shared/link-id.ts';
 import { maskText } from '#shared/masking.ts';
@@ -221,18 +222,10 @@ function fromEnvelope(
   }
 }
 
-/** `Retry-After` as seconds or an HTTP date; `undefined` when absent or unreadable. Capped at 1 hour. */
+/** InstantPay's `Retry-After` as the wait its callers are told: 1 s to 1 hour; `undefined` when absent or unreadable. */
 export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (!header) return undefined;
-  const trimmed = header.trim();
-  let seconds: number;
-  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
-  else {
-    const at = Date.parse(trimmed);
-    if (Number.isNaN(at)) return undefined;
-    seconds = Math.ceil((at - nowMs) / 1000);
-  }
-  return Math.min(Math.max(seconds, 1), 3600);
+  const seconds = retryAfterSeconds(header, nowMs);
+  return seconds === undefined ? undefined : Math.min(Math.max(seconds, 1), 3600);
 }
 
 /** A short, single-line excerpt with personal data masked: safe for an error message or a log. */

@@ -2,7 +2,8 @@ import type { Clock } from '#shared/clock.ts';
 import { InstantPayError } from '#shared/instantpay/errors.ts';
 import { parseIst } from '#shared/instantpay/ist-time.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
-import { failedCheckOf, type LinkTracker, type TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { Log } from '#shared/observability/log.ts';
+import { failedCheckOf, type LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { DueLinks } from './due-links.ts';
 import { PublishBuffer } from './publish-buffer.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -51,7 +52,7 @@ export interface RecheckSummary {
 export interface RecheckDeps {
   tracker: LinkTracker;
   clock?: Clock;
-  log?: TrackerLog;
+  log?: Log;
 }
 
 /**

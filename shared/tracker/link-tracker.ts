@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import type { InstantPayClient } from '#shared/instantpay/client.ts';
@@ -17,12 +16,10 @@ import { isFinal } from '#shared/link/link-status.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
 import { lastChangeAt, nextCheckAt, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import { type Log, silentLog } from '#shared/observability/log.ts';
 import type { LinkStore, ListState, StoredChange } from '#shared/store/link-store.ts';
 import * as z from '#shared/zod.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
-
-/** Where structured log lines go (Powertools' Logger). Nothing secret or unmasked is passed to it. */
-export type TrackerLog = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface TrackerConfig {
   stage: string;
@@ -39,7 +36,7 @@ export interface TrackerDeps {
   config: TrackerConfig;
   clock?: Clock;
   random?: () => number;
-  log?: TrackerLog;
+  log?: Log;
   /** `UpstreamFinalConflicts`, as they happen (rare: one EMF line each). */
   metrics?: EmfWriter;
   /** The pause before another try after DynamoDB refused a write for contention (real time). */
@@ -84,7 +81,6 @@ const ENTRY_REFUSED_FOR_GOOD = new Set([
   'RedactionFailure',
 ]);
 
-const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -95,7 +91,7 @@ export class LinkTracker {
   readonly store: LinkStore;
   readonly clock: Clock;
   private readonly random: () => number;
-  private readonly log: TrackerLog;
+  private readonly log: Log;
   private readonly schedule: Scheduler;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -103,7 +99,7 @@ export class LinkTracker {
     this.store = deps.store;
     this.clock = deps.clock ?? systemClock;
     this.random = deps.random ?? Math.random;
-    this.log = deps.log ?? silent;
+    this.log = deps.log ?? silentLog;
     this.sleep = deps.sleep ?? realSleep;
     this.schedule = (input, now) => nextCheckAt(input, now, this.random, deps.config.schedule);
   }

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { retryAfterSeconds } from '#shared/http/retry-after.ts';
 import {
   DELIVERY_TIMEOUT_MS,
   MAX_VISIBILITY_SECONDS,
@@ -277,16 +278,4 @@ export function backoffSeconds(attempt: number, policy: RetryPolicy = {}): numbe
   const floor = retryFloorSeconds(attempt);
   const draw = Math.min(Math.max((policy.random ?? Math.random)(), 0), 1) || 0;
   return Math.ceil((floor + draw * (base - floor)) * (policy.scale ?? 1));
-}
-
-/**
- * `Retry-After` in seconds from now: delta-seconds or an HTTP-date (zero or negative when in the
- * past); nothing when absent or unreadable.
- */
-export function retryAfterSeconds(header: string | null | undefined, nowMs: number): number | undefined {
-  if (!header) return undefined;
-  const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.ceil((at - nowMs) / 1000);
 }

@@ -9,9 +9,10 @@ import {
   type LinkEventDetail,
   STATUS_CHANGED,
 } from '#shared/link/link-event.ts';
+import type { Log } from '#shared/observability/log.ts';
 import { type RecheckOptions, type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import type { LinkStore } from '#shared/store/link-store.ts';
-import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { sensitiveFindings } from './log-scan.ts';
 import { PERSONAL_ACTIVITY } from './planted-personal-data.ts';
 import { recheckOptions } from './recheck-options.ts';
@@ -164,7 +165,7 @@ export interface ScheduleOptions {
   clock: ManualClock;
   tracker: LinkTracker;
   ledger: Ledger;
-  log?: TrackerLog;
+  log?: Log;
   /** After the clock moved to `minute`, before that minute's run. */
   before?: (minute: number) => Promise<void> | void;
   /** After the run. */
