@@ -1,10 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ProblemResponse, problem, problemFor } from '#shared/http/problem.ts';
-import { toLinkView } from '#shared/link/link-view.ts';
-import type { Log } from '#shared/observability/log.ts';
-import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
-import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
-import * as z from '#shared/zod.ts';
 import {
   describeProblems,
   fieldPath,
@@ -15,7 +10,12 @@ import {
   MAX_BODY_BYTES,
   RegisterLinkBodySchema,
   TrackQuerySchema,
-} from './requests.ts';
+} from '#shared/http/requests.ts';
+import { toLinkView } from '#shared/link/link-view.ts';
+import type { Log } from '#shared/observability/log.ts';
+import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
+import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
+import * as z from '#shared/zod.ts';
 
 type Response = APIGatewayProxyStructuredResultV2;
 
