@@ -1,10 +1,9 @@
 import type { RecheckConfig } from '#shared/config/runtime-config.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
 import type { Log } from '#shared/observability/log.ts';
-import { type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
+import { type RecheckDeps, type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
-import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import * as z from '#shared/zod.ts';
 
 /** What the schedule sends: which shard group this run owns (one schedule per group). */
@@ -20,7 +19,12 @@ export interface RecheckContext {
  * The `recheck-pending` function as a plain function of its event and context: run one sweep of
  * the owned shards, then write one summary log line and the metrics.
  */
-export function createRecheck(tracker: LinkTracker, config: RecheckConfig, log: Log, metrics: EmfWriter) {
+export function createRecheck(
+  core: Pick<RecheckDeps, 'tracker' | 'store'>,
+  config: RecheckConfig,
+  log: Log,
+  metrics: EmfWriter,
+) {
   // One bucket per container, carried across runs; the stage's budget is shared by its parallel runs.
   const rateLimit = new TokenBucket(config.upstreamMaxRps / config.parallelRuns);
 
@@ -28,7 +32,7 @@ export function createRecheck(tracker: LinkTracker, config: RecheckConfig, log: 
     const { shardGroup } = RecheckEventSchema.parse(event ?? {});
     const shards = shardsForGroup(shardGroup, config.parallelRuns);
     const summary = await runRecheck(
-      { tracker, log },
+      { ...core, log },
       {
         shards,
         concurrency: config.concurrency,

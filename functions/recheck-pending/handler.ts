@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { createRecheck } from './app.ts';
 
@@ -12,8 +13,9 @@ const config = loadRuntimeConfig();
 const logger = createLogger('recheck-pending');
 // Its metrics are one EMF line per run, written by the run itself (no Powertools Metrics).
 const metrics = createEmfWriter('recheck-pending', config.stage);
+const store = new LinkStore({ tableName: config.tableName });
 const recheck = createRecheck(
-  createTracker(config, { log: logger, metrics }),
+  { tracker: createTracker(config, { store, log: logger, metrics }), store },
   loadRecheckConfig(),
   logger,
   metrics,
