@@ -30,7 +30,7 @@ export interface RecheckSummary {
   linksChecked: number;
   transitionsRecorded: number;
   upstreamErrors: number;
-  /** Other failures (the table or the bus): the link stays claimed until its lease ends. */
+  /** Other failures (the table or the bus): a claimed link is released, due again 30 s later. */
   otherErrors: number;
   /** Links another run or an on-demand check took first. */
   claimConflicts: number;

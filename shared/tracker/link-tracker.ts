@@ -26,7 +26,7 @@ import {
 } from '#shared/store/link-store.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
 
-export interface TrackerConfig {
+interface TrackerConfig {
   stage: string;
   maskPersonalData: boolean;
   schedule: ScheduleConfig;
@@ -61,7 +61,7 @@ export interface CheckResult {
 }
 
 /** What the caller of a check already knows of the link's item in the table. */
-export type KnownLink =
+type KnownLink =
   /** Nothing read: an unchanged link costs one conditional write (the on-demand path). */
   | { kind: 'unread' }
   /** Read just now, and the table has no item for the link. */
@@ -93,10 +93,10 @@ interface RecordOptions extends Pick<CheckOptions, 'trigger' | 'deferPublishing'
 }
 
 /** A change still unpublished this long after it was recorded was left behind by a failure. */
-export const REPUBLISH_AFTER_MS = 30_000;
+const REPUBLISH_AFTER_MS = 30_000;
 
 /** Publishes the bus refused for good (the entry itself is at fault) before a change is quarantined. */
-export const QUARANTINE_AFTER_FAILURES = 3;
+const QUARANTINE_AFTER_FAILURES = 3;
 
 /**
  * Per-entry PutEvents errors that say the entry itself can never be accepted (EventBridge's

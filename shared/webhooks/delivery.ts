@@ -16,13 +16,13 @@ import { signatureHeader } from './signing.ts';
 import { subscriberHost, subscriberUrlProblems } from './subscriber.ts';
 import { addressAllowed } from './subscriber-address.ts';
 
-export const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
+const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
 
 /** How much of an answer's body is read: a delivery needs only the status and `Retry-After`. */
 export const MAX_ANSWER_BYTES = 4096;
 
 /** Why an attempt has no HTTP status (the names of the Release 2 contract). */
-export type AttemptError = 'timeout' | 'connection' | 'refused-address';
+type AttemptError = 'timeout' | 'connection' | 'refused-address';
 
 export interface AttemptResult {
   /** The HTTP status, when the subscriber answered. */
@@ -40,7 +40,7 @@ export interface AttemptResult {
 /** Every address a name resolves to, as the system resolver gives them (`dns.lookup`). */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
 
-export const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
+const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
 
 export interface DeliveryNetwork {
   /** Loopback receivers are allowed (the local stage, tests); nothing else that is not public ever is. */
