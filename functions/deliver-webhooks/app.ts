@@ -4,8 +4,8 @@ import type { Clock } from '#shared/clock.ts';
 import type { JsonSecret } from '#shared/credentials/json-secret.ts';
 import type { LinkEventDetail } from '#shared/link/link-event.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import type { Log } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
-import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
 import {
   type DeliveryNetwork,
   decide,
@@ -36,7 +36,7 @@ export interface DelivererDeps {
   sqs: SQSClient;
   state: SubscriberStateStore;
   secretFor: (target: DeliveryTarget) => JsonSecret<WebhookSecret>;
-  log: TrackerLog;
+  log: Log;
   metrics: EmfWriter;
   clock: Clock;
   random?: () => number;

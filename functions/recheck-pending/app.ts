@@ -1,10 +1,10 @@
 import type { RecheckConfig } from '#shared/config/runtime-config.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import type { Log } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
-import { type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
+import { type RecheckDeps, type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
-import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
 import * as z from '#shared/zod.ts';
 
 /** What the schedule sends: which shard group this run owns (one schedule per group). */
@@ -21,9 +21,9 @@ export interface RecheckContext {
  * the owned shards, then write one summary log line and the metrics.
  */
 export function createRecheck(
-  tracker: LinkTracker,
+  core: Pick<RecheckDeps, 'tracker' | 'store'>,
   config: RecheckConfig,
-  log: TrackerLog,
+  log: Log,
   metrics: EmfWriter,
 ) {
   // One bucket per container, carried across runs; the stage's budget is shared by its parallel runs.
@@ -33,7 +33,7 @@ export function createRecheck(
     const { shardGroup } = RecheckEventSchema.parse(event ?? {});
     const shards = shardsForGroup(shardGroup, config.parallelRuns);
     const summary = await runRecheck(
-      { tracker, log },
+      { ...core, log },
       {
         shards,
         concurrency: config.concurrency,

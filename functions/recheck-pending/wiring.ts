@@ -5,6 +5,7 @@ import { type Env, loadRecheckConfig, loadRuntimeConfig } from '#shared/config/r
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
+import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { createRecheck } from './app.ts';
 
@@ -16,8 +17,9 @@ export function createRecheckHandler(env: Env): RecheckHandler {
   const logger = createLogger(FUNCTION_NAMES.recheckPending, env);
   // Its metrics are one EMF line per run, written by the run itself (no Powertools Metrics).
   const metrics = createEmfWriter(FUNCTION_NAMES.recheckPending, config.stage, { env });
+  const store = new LinkStore({ tableName: config.tableName });
   const recheck = createRecheck(
-    createTracker(config, { log: logger, metrics }),
+    { tracker: createTracker(config, { store, log: logger, metrics }), store },
     loadRecheckConfig(env),
     logger,
     metrics,

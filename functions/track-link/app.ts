@@ -1,9 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ProblemResponse, problem, problemFor } from '#shared/http/problem.ts';
-import { toLinkView } from '#shared/link/link-view.ts';
-import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
-import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
-import * as z from '#shared/zod.ts';
 import {
   describeProblems,
   fieldPath,
@@ -14,7 +10,12 @@ import {
   MAX_BODY_BYTES,
   RegisterLinkBodySchema,
   TrackQuerySchema,
-} from './requests.ts';
+} from '#shared/http/requests.ts';
+import { toLinkView } from '#shared/link/link-view.ts';
+import type { Log } from '#shared/observability/log.ts';
+import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
+import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
+import * as z from '#shared/zod.ts';
 
 type Response = APIGatewayProxyStructuredResultV2;
 
@@ -24,7 +25,7 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-
  * The `track-link` API as a plain function of an HTTP API (payload v2) event: route, validate,
  * call the core, map the result or the error. The Lambda handler and the local cloud both use it.
  */
-export function createApi(tracker: LinkTracker, log: TrackerLog) {
+export function createApi(tracker: LinkTracker, log: Log) {
   return async function handle(event: APIGatewayProxyEventV2): Promise<Response> {
     let linkId: string | undefined;
     try {

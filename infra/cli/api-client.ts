@@ -2,7 +2,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } from '@smithy/types';
-import type { RegisterLinkBody } from '#functions/track-link/requests.ts';
+import type { RegisterLinkBody } from '#shared/http/requests.ts';
 import type { LinkView } from '#shared/link/link-view.ts';
 import type { ListState } from '#shared/store/link-store.ts';
 

@@ -1,10 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import {
-  describeProblems,
-  type RegisterLinkBody,
-  RegisterLinkBodySchema,
-} from '#functions/track-link/requests.ts';
+import { describeProblems, type RegisterLinkBody, RegisterLinkBodySchema } from '#shared/http/requests.ts';
 import { forTerminal } from './terminal-text.ts';
 
 /** The file cannot be read as a whole (not found, not CSV/JSON, no `linkId` column): nothing is imported. */

@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { RegisterLinkBodySchema } from '#functions/track-link/requests.ts';
-import { EventsResponseSchema, LinkListSchema } from '#functions/track-link/responses.ts';
 import { ProblemSchema } from '#shared/http/problem.schema.ts';
+import { RegisterLinkBodySchema } from '#shared/http/requests.ts';
+import { EventsResponseSchema, LinkListSchema } from '#shared/http/responses.schema.ts';
 import { LinkEventDetailSchema } from '#shared/link/link-event.schema.ts';
 import { ACTIVITY_ADDED, EVENT_SOURCE, STATUS_CHANGED } from '#shared/link/link-event.ts';
 import { LinkViewSchema } from '#shared/link/link-view.schema.ts';

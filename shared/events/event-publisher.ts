@@ -12,7 +12,7 @@ function sharedClient(): EventBridgeClient {
   return defaultClient;
 }
 
-export interface PublishFailure {
+interface PublishFailure {
   change: LinkChange;
   errorCode: string;
   errorMessage: string;

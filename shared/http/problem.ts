@@ -24,8 +24,6 @@ export type { Problem };
 export interface ProblemResponse {
   problem: Problem;
   retryAfterSeconds?: number;
-  /** For 405. */
-  allow?: readonly string[];
 }
 
 const TYPE_BASE = 'urn:payout-link-tracker:problem:';
@@ -40,116 +38,140 @@ export function problem(
   return { type: `${TYPE_BASE}${slug}`, title, status, detail, ...extra };
 }
 
+type ErrorClass<E> = abstract new (...args: never[]) => E;
+
+/** How one kind of error is answered; a function of the error where the answer depends on it. */
+interface Answer<E> {
+  status: number;
+  slug: string;
+  title: string;
+  detail: string | ((error: E) => string);
+  retryAfterSeconds?: number | ((error: E) => number);
+  /** For 400: which fields are wrong. */
+  errors?: (error: E) => string[];
+  /** `false` for a problem with the request itself: it names no link. */
+  namesLink?: boolean;
+}
+
+interface ProblemRule {
+  matches(error: unknown): boolean;
+  answer(error: unknown, linkId: string | undefined): ProblemResponse;
+}
+
+function rule<C extends ErrorClass<Error>>(
+  classes: readonly C[],
+  answer: Answer<InstanceType<C>>,
+): ProblemRule;
+function rule<E>(guard: (error: unknown) => error is E, answer: Answer<E>): ProblemRule;
+function rule<E>(
+  match: readonly ErrorClass<E>[] | ((error: unknown) => error is E),
+  answer: Answer<E>,
+): ProblemRule {
+  const matches =
+    typeof match === 'function' ? match : (error: unknown) => match.some((type) => error instanceof type);
+  return { matches, answer: (error, linkId) => respond(answer, error as E, linkId) };
+}
+
+function respond<E>(answer: Answer<E>, error: E, linkId: string | undefined): ProblemResponse {
+  const detail = typeof answer.detail === 'function' ? answer.detail(error) : answer.detail;
+  const extra = {
+    ...(answer.errors ? { errors: answer.errors(error) } : {}),
+    ...(answer.namesLink === false || linkId === undefined ? {} : { linkId }),
+  };
+  const retryAfter = answer.retryAfterSeconds;
+  return {
+    problem: problem(answer.status, answer.slug, answer.title, detail, extra),
+    ...(retryAfter === undefined
+      ? {}
+      : { retryAfterSeconds: typeof retryAfter === 'function' ? retryAfter(error) : retryAfter }),
+  };
+}
+
+/** The core's typed errors and their problems, the first match wins. */
+const RULES: readonly ProblemRule[] = [
+  rule([InvalidLinkIdError], {
+    status: 400,
+    slug: 'invalid-link-id',
+    title: 'Invalid link id',
+    detail: (error) => error.message,
+    namesLink: false,
+  }),
+  rule([InvalidRequestError], {
+    status: 400,
+    slug: 'invalid-request',
+    title: 'Invalid request',
+    detail: (error) => error.message,
+    errors: (error) => [...error.problems],
+    namesLink: false,
+  }),
+  rule([LinkNotFoundError], {
+    status: 404,
+    slug: 'link-not-found',
+    title: 'Link not found',
+    detail: 'InstantPay does not know this link.',
+  }),
+  rule([LinkNotTrackedError], {
+    status: 404,
+    slug: 'link-not-tracked',
+    title: 'Link not tracked',
+    detail: 'The tracker has never tracked this link.',
+  }),
+  rule([UpstreamCredentialsError], {
+    status: 502,
+    slug: 'upstream-credentials-rejected',
+    title: 'InstantPay rejected the tracker credentials',
+    detail: 'An operator must update the InstantPay secret; retrying will not help until then.',
+  }),
+  rule([SecretNotConfiguredError, MalformedSecretError], {
+    status: 502,
+    slug: 'upstream-credentials-not-configured',
+    title: 'InstantPay credentials are not configured',
+    detail: 'An operator must set the InstantPay secret of this stage.',
+  }),
+  rule([UpstreamRejectedError, UpstreamProtocolError], {
+    status: 502,
+    slug: 'upstream-bad-answer',
+    title: 'InstantPay gave an answer the tracker cannot use',
+    detail: (error) =>
+      `InstantPay answered ${error.statuscode ? `statuscode ${error.statuscode}` : 'with an unexpected body'}.`,
+  }),
+  rule([UpstreamUnavailableError], {
+    status: 503,
+    slug: 'upstream-unavailable',
+    title: 'InstantPay is unavailable',
+    detail: (error) => `${unavailableDetail(error)} The stored status is unchanged; try again later.`,
+    retryAfterSeconds: (error) => error.retryAfterSeconds,
+  }),
+  rule([ConcurrentUpdateError], {
+    status: 503,
+    slug: 'busy',
+    title: 'The link is busy',
+    detail: 'Other checks of this link were being recorded.',
+    retryAfterSeconds: 1,
+  }),
+  rule(isDependencyTransient, {
+    status: 503,
+    slug: 'dependency-unavailable',
+    title: 'Service temporarily unavailable',
+    detail: 'Try again shortly.',
+    retryAfterSeconds: 2,
+  }),
+];
+
+const INTERNAL: Answer<unknown> = {
+  status: 500,
+  slug: 'internal',
+  title: 'Internal error',
+  detail: 'The request failed unexpectedly.',
+};
+
 /**
- * The one mapping from the core's typed errors to HTTP problems. Anything unknown is a 500 that says
- * nothing about its cause (the cause goes to the log, not the response).
+ * The one mapping from the core's typed errors to HTTP problems, by the table above. Anything unknown
+ * is a 500 that says nothing about its cause (the cause goes to the log, not the response).
  */
 export function problemFor(error: unknown, linkId?: string): ProblemResponse {
-  const withLink = linkId === undefined ? {} : { linkId };
-  if (error instanceof InvalidLinkIdError) {
-    return { problem: problem(400, 'invalid-link-id', 'Invalid link id', error.message) };
-  }
-  if (error instanceof InvalidRequestError) {
-    return {
-      problem: problem(400, 'invalid-request', 'Invalid request', error.message, {
-        errors: [...error.problems],
-      }),
-    };
-  }
-  if (error instanceof LinkNotFoundError) {
-    return {
-      problem: problem(
-        404,
-        'link-not-found',
-        'Link not found',
-        'InstantPay does not know this link.',
-        withLink,
-      ),
-    };
-  }
-  if (error instanceof LinkNotTrackedError) {
-    return {
-      problem: problem(
-        404,
-        'link-not-tracked',
-        'Link not tracked',
-        'The tracker has never tracked this link.',
-        withLink,
-      ),
-    };
-  }
-  if (error instanceof UpstreamCredentialsError) {
-    return {
-      problem: problem(
-        502,
-        'upstream-credentials-rejected',
-        'InstantPay rejected the tracker credentials',
-        'An operator must update the InstantPay secret; retrying will not help until then.',
-        withLink,
-      ),
-    };
-  }
-  if (error instanceof SecretNotConfiguredError || error instanceof MalformedSecretError) {
-    return {
-      problem: problem(
-        502,
-        'upstream-credentials-not-configured',
-        'InstantPay credentials are not configured',
-        'An operator must set the InstantPay secret of this stage.',
-        withLink,
-      ),
-    };
-  }
-  if (error instanceof UpstreamRejectedError || error instanceof UpstreamProtocolError) {
-    return {
-      problem: problem(
-        502,
-        'upstream-bad-answer',
-        'InstantPay gave an answer the tracker cannot use',
-        `InstantPay answered ${error.statuscode ? `statuscode ${error.statuscode}` : 'with an unexpected body'}.`,
-        withLink,
-      ),
-    };
-  }
-  if (error instanceof UpstreamUnavailableError) {
-    return {
-      problem: problem(
-        503,
-        'upstream-unavailable',
-        'InstantPay is unavailable',
-        `${unavailableDetail(error)} The stored status is unchanged; try again later.`,
-        withLink,
-      ),
-      retryAfterSeconds: error.retryAfterSeconds,
-    };
-  }
-  if (error instanceof ConcurrentUpdateError) {
-    return {
-      problem: problem(
-        503,
-        'busy',
-        'The link is busy',
-        'Other checks of this link were being recorded.',
-        withLink,
-      ),
-      retryAfterSeconds: 1,
-    };
-  }
-  if (error instanceof SecretUnavailableError || isAwsTransient(error)) {
-    return {
-      problem: problem(
-        503,
-        'dependency-unavailable',
-        'Service temporarily unavailable',
-        'Try again shortly.',
-        withLink,
-      ),
-      retryAfterSeconds: 2,
-    };
-  }
-  return {
-    problem: problem(500, 'internal', 'Internal error', 'The request failed unexpectedly.', withLink),
-  };
+  const matched = RULES.find((candidate) => candidate.matches(error));
+  return matched ? matched.answer(error, linkId) : respond(INTERNAL, error, linkId);
 }
 
 function unavailableDetail(error: UpstreamUnavailableError): string {
@@ -175,8 +197,9 @@ const TRANSIENT_AWS = new Set([
   'TimeoutError',
 ]);
 
-/** SDK errors that say "later": throttling, a busy or unreachable service. */
-function isAwsTransient(error: unknown): boolean {
+/** A secret that could not be read, or an SDK error that says "later": throttling, a busy or unreachable service. */
+function isDependencyTransient(error: unknown): error is Error {
+  if (error instanceof SecretUnavailableError) return true;
   if (!(error instanceof Error)) return false;
   const fault = (error as { $fault?: string }).$fault;
   const code = (error as { code?: string }).code;

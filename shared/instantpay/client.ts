@@ -1,6 +1,8 @@
 import { type Clock, systemClock } from '#shared/clock.ts';
 import { DEFAULTS } from '#shared/config/defaults.ts';
 import type { CredentialsSource, InstantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
+import { retryAfterSeconds } from '#shared/http/retry-after.ts';
+import type { LinkObservation } from '#shared/link/link-observation.ts';
 import { isValidLinkId } from '#shared/link-id.ts';
 import { maskText } from '#shared/masking.ts';
 import {
@@ -12,13 +14,7 @@ import {
   UpstreamUnavailableError,
 } from './errors.ts';
 import { type HttpAnswer, type HttpGet, keepAliveGet } from './http-get.ts';
-import {
-  describeIssues,
-  type Envelope,
-  EnvelopeSchema,
-  type LinkActivity,
-  TrackDataSchema,
-} from './schemas.ts';
+import { describeIssues, type Envelope, EnvelopeSchema, TrackDataSchema } from './schemas.ts';
 import { classifyStatusCode, DOWNTIME_CODES } from './status-codes.ts';
 
 export const DEFAULT_BASE_URL = 'https://api.instantpay.in';
@@ -26,24 +22,6 @@ export const DEFAULT_BASE_URL = 'https://api.instantpay.in';
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 const DOWNTIME_RETRY_AFTER_SECONDS = 60;
 const EXCERPT_LENGTH = 80;
-
-/** One successful Track Link answer, normalised. */
-export interface LinkObservation {
-  linkId: string;
-  /** `data.status` as InstantPay sent it; unknown values are kept. */
-  status: string;
-  amount: number;
-  activity: LinkActivity[];
-  statuscode: string;
-  ipayUuid: string | null;
-  /** The envelope's `timestamp` (`YYYY-MM-DD HH:mm:ss`, IST). */
-  timestamp: string | null;
-  environment: string | null;
-  /** When the request was sent (epoch ms): an observation started before a newer one is stale. */
-  startedAt: number;
-  /** When the answer was read (epoch ms). */
-  observedAt: number;
-}
 
 export interface InstantPayClientOptions {
   credentials: CredentialsSource;
@@ -56,7 +34,7 @@ export interface InstantPayClientOptions {
 }
 
 export interface InstantPayClient {
-  /** Tracks one link. Throws only the typed errors of `./errors.ts`; never retries on its own, except one refetch of rotated credentials. */
+  /** Tracks one link: the answer as the link model's observation. Throws only the typed errors of `./errors.ts`; never retries on its own, except one refetch of rotated credentials. */
   trackLink(linkId: string): Promise<LinkObservation>;
 }
 
@@ -208,6 +186,7 @@ function fromEnvelope(
           details,
         );
       }
+      // The link model's observation: its types are its own, so the compiler checks the parser agrees.
       return {
         linkId,
         status: data.data.status,
@@ -243,18 +222,10 @@ function fromEnvelope(
   }
 }
 
-/** `Retry-After` as seconds or an HTTP date; `undefined` when absent or unreadable. Capped at 1 hour. */
+/** InstantPay's `Retry-After` as the wait its callers are told: 1 s to 1 hour; `undefined` when absent or unreadable. */
 export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (!header) return undefined;
-  const trimmed = header.trim();
-  let seconds: number;
-  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
-  else {
-    const at = Date.parse(trimmed);
-    if (Number.isNaN(at)) return undefined;
-    seconds = Math.ceil((at - nowMs) / 1000);
-  }
-  return Math.min(Math.max(seconds, 1), 3600);
+  const seconds = retryAfterSeconds(header, nowMs);
+  return seconds === undefined ? undefined : Math.min(Math.max(seconds, 1), 3600);
 }
 
 /** A short, single-line excerpt with personal data masked: safe for an error message or a log. */

@@ -10,7 +10,7 @@ const numeric = z.union([
   z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/)), z.transform(Number)),
 ]);
 
-export const ActivitySchema = z.looseObject({
+const ActivitySchema = z.looseObject({
   status: z.string(),
   activityAt: z.string(),
   orderId: z.nullish(z.string()),
@@ -18,7 +18,6 @@ export const ActivitySchema = z.looseObject({
   accountNumber: z.nullish(z.string()),
   accountIfsc: z.nullish(z.string()),
 });
-export type LinkActivity = z.infer<typeof ActivitySchema>;
 
 export const TrackDataSchema = z.looseObject({
   status: z.string().check(z.minLength(1)),

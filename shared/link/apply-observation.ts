@@ -1,5 +1,5 @@
-import type { LinkObservation } from '#shared/instantpay/client.ts';
 import type { LinkChange } from './link-event.ts';
+import type { LinkObservation } from './link-observation.ts';
 import type { CheckError, LinkState } from './link-state.ts';
 import { isFinal } from './link-status.ts';
 import { lastChangeAt, type ScheduleConfig, type ScheduleInput } from './recheck-schedule.ts';

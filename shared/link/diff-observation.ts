@@ -1,5 +1,5 @@
-import type { LinkObservation } from '#shared/instantpay/client.ts';
 import { ACTIVITY_ADDED, eventIdFor, type LinkChange, STATUS_CHANGED, type Trigger } from './link-event.ts';
+import type { LinkObservation } from './link-observation.ts';
 import type { LinkState } from './link-state.ts';
 import { isFinal } from './link-status.ts';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ActivitySchema } from '#shared/instantpay/schemas.ts';
+import { LinkActivitySchema } from './link-activity.schema.ts';
 
 /**
  * The `detail` of both event types (and the `data` of a webhook) as a published contract:
@@ -28,7 +28,7 @@ export const LinkEventDetailSchema = z
     final: z.boolean().describe('`true` for `CLAIMED`, `CANCELLED` and `EXPIRED`'),
     amount: z.number(),
     activity: z
-      .array(ActivitySchema)
+      .array(LinkActivitySchema)
       .describe('The activity entries new with this change, personal data masked'),
     observedAt: z.string().describe('When the tracker observed the change (ISO 8601)'),
     trigger: z.enum(['on-demand', 'scheduled']),

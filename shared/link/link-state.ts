@@ -1,4 +1,4 @@
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
+import type { LinkActivity } from './link-observation.ts';
 
 /** What the tracker knows of one link. Times are epoch milliseconds. */
 export interface LinkState {
@@ -42,9 +42,9 @@ export interface LinkState {
  * does not know, an answer the tracker cannot use) for the whole give-up period; `expired-unreachable`:
  * checks still failed past `expiresAt` plus its grace.
  */
-export type WatchEndReason = 'unwatched' | 'upstream-errors' | 'expired-unreachable';
+type WatchEndReason = 'unwatched' | 'upstream-errors' | 'expired-unreachable';
 
-export interface WatchEnded {
+interface WatchEnded {
   reason: WatchEndReason;
   at: number;
 }
@@ -56,7 +56,7 @@ export interface CheckError {
   at: number;
 }
 
-export interface UpstreamStamp {
+interface UpstreamStamp {
   statuscode: string;
   ipayUuid: string | null;
   environment: string | null;

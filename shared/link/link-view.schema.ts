@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ActivitySchema } from '#shared/instantpay/schemas.ts';
+import { LinkActivitySchema } from './link-activity.schema.ts';
 
 /**
  * The API's representation of a link (`../shared/ARCHITECTURE.md`, HTTP API) as a published
@@ -12,7 +12,7 @@ export const LinkViewSchema = z
     status: z.string().nullable().describe('`null` until InstantPay has answered once'),
     final: z.boolean(),
     amount: z.number().nullable(),
-    activity: z.array(ActivitySchema).describe('Every activity entry seen, personal data masked'),
+    activity: z.array(LinkActivitySchema).describe('Every activity entry seen, personal data masked'),
     sequence: z.number().int().min(0).describe('The number of recorded changes'),
     firstSeenAt: z.string().nullable(),
     lastCheckedAt: z.string().nullable(),

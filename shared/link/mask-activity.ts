@@ -1,5 +1,5 @@
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
 import { maskAccountNumber, maskNumber, maskText } from '#shared/masking.ts';
+import type { LinkActivity } from './link-observation.ts';
 
 /** Fields of an activity entry that carry no personal data and stay as they are. */
 const KEPT_AS_IS = new Set(['activityAt', 'orderId', 'accountType', 'accountIfsc']);

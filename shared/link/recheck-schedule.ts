@@ -1,5 +1,5 @@
 import { parseIst } from '#shared/instantpay/ist-time.ts';
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
+import type { LinkActivity } from './link-observation.ts';
 import { isFinal } from './link-status.ts';
 
 const SECOND = 1_000;

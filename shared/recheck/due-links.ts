@@ -1,9 +1,10 @@
-import type { DueLink, LinkStore } from '#shared/store/link-store.ts';
+import type { DueLink } from '#shared/store/link-store.ts';
+import type { DuePageKey, SweepStore } from './sweep-store.ts';
 
 interface ShardCursor {
   shard: string;
   buffer: DueLink[];
-  lastKey: Record<string, unknown> | undefined;
+  lastKey: DuePageKey | undefined;
   exhausted: boolean;
 }
 
@@ -16,7 +17,7 @@ export class DueLinks {
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly store: Pick<LinkStore, 'queryDue'>,
+    private readonly store: Pick<SweepStore, 'queryDue'>,
     private readonly shards: readonly string[],
     private readonly now: number,
     private readonly pageSize = 100,
@@ -58,11 +59,11 @@ export class DueLinks {
   remaining(): {
     buffered: number;
     oldest: number | null;
-    unread: Array<{ shard: string; startKey: Record<string, unknown> }>;
+    unread: Array<{ shard: string; startKey: DuePageKey }>;
   } {
     let buffered = 0;
     let oldest: number | null = null;
-    const unread: Array<{ shard: string; startKey: Record<string, unknown> }> = [];
+    const unread: Array<{ shard: string; startKey: DuePageKey }> = [];
     for (const cursor of this.cursors ?? []) {
       buffered += cursor.buffer.length;
       const head = cursor.buffer[0]?.nextCheckAt;

@@ -2,9 +2,11 @@ import type { Clock } from '#shared/clock.ts';
 import { InstantPayError } from '#shared/instantpay/errors.ts';
 import { parseIst } from '#shared/instantpay/ist-time.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
-import { failedCheckOf, type LinkTracker, type TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { Log } from '#shared/observability/log.ts';
+import { failedCheckOf, type LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { DueLinks } from './due-links.ts';
 import { PublishBuffer } from './publish-buffer.ts';
+import type { SweepStore } from './sweep-store.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export interface RecheckOptions {
@@ -28,7 +30,7 @@ export interface RecheckSummary {
   linksChecked: number;
   transitionsRecorded: number;
   upstreamErrors: number;
-  /** Other failures (the table or the bus): the link stays claimed until its lease ends. */
+  /** Other failures (the table or the bus): a claimed link is released, due again 30 s later. */
   otherErrors: number;
   /** Links another run or an on-demand check took first. */
   claimConflicts: number;
@@ -49,9 +51,12 @@ export interface RecheckSummary {
 }
 
 export interface RecheckDeps {
+  /** Checks each claimed link, records failures, publishes and republishes. */
   tracker: LinkTracker;
+  /** The due links, their claims and the backlog and outbox figures. */
+  store: SweepStore;
   clock?: Clock;
-  log?: TrackerLog;
+  log?: Log;
 }
 
 /**
@@ -60,9 +65,8 @@ export interface RecheckDeps {
  * time budget says stop. The rest is left for the next run.
  */
 export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Promise<RecheckSummary> {
-  const { tracker } = deps;
+  const { tracker, store } = deps;
   const clock = deps.clock ?? tracker.clock;
-  const store = tracker.store;
   const summary: RecheckSummary = {
     linksChecked: 0,
     transitionsRecorded: 0,
@@ -135,7 +139,11 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
       // After the claim, so a link another run took costs no upstream budget.
       await options.rateLimit.take();
       try {
-        const result = await tracker.check(next.linkId, 'scheduled', claimed, { deferPublishing: true });
+        const result = await tracker.check(next.linkId, {
+          trigger: 'scheduled',
+          known: { kind: 'read', state: claimed },
+          deferPublishing: true,
+        });
         summary.linksChecked++;
         summary.transitionsRecorded += result.changes.length;
         if (result.finalConflict) summary.finalConflicts++;

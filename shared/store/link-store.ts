@@ -16,10 +16,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
-import type { LinkObservation } from '#shared/instantpay/client.ts';
 import type { DetailType, LinkChange, LinkEventDetail } from '#shared/link/link-event.ts';
+import type { LinkObservation } from '#shared/link/link-observation.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
+import * as z from '#shared/zod.ts';
 import { DUE_INDEX, DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';
 
 /** Module-level default: one client per container. */
@@ -36,6 +37,20 @@ const OUTBOX_PARTITION = 'outbox';
 /** Changes the bus refused for good: kept, out of the outbox's way, for an operator (same index). */
 const QUARANTINE_PARTITION = 'quarantine';
 const LINK_SK = 'LINK';
+
+/** One page of a listing; `nextCursor` (opaque to callers) asks for the next, `null` on the last page. */
+export interface LinkPage {
+  links: LinkState[];
+  nextCursor: string | null;
+}
+
+/** A cursor this listing never returned (another listing's, altered, or not one at all). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor() {
+    super('The cursor is not one this listing returned.');
+  }
+}
 
 /** A due link as the due index gives it. */
 export interface DueLink {
@@ -574,12 +589,12 @@ export class LinkStore {
     return changes;
   }
 
-  /** Links in one list state, by link id, a page at a time. */
-  async listLinks(
-    state: ListState,
-    limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ links: LinkState[]; lastKey: Record<string, unknown> | undefined }> {
+  /**
+   * Links in one list state, by link id, a page at a time. The cursor is the page's last key; a
+   * cursor of another listing, or not one at all, is an {@link InvalidCursorError} (nothing is read).
+   */
+  async listLinks(state: ListState, limit: number, cursor?: string): Promise<LinkPage> {
+    const startKey = cursor === undefined ? undefined : decodeCursor(cursor, state);
     const page = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -594,7 +609,7 @@ export class LinkStore {
     const links = await this.batchGet(keys);
     const order = new Map(keys.map((key, index) => [key.pk as string, index]));
     links.sort((a, b) => (order.get(linkKey(a.linkId).pk) ?? 0) - (order.get(linkKey(b.linkId).pk) ?? 0));
-    return { links, lastKey: page.LastEvaluatedKey };
+    return { links, nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null };
   }
 
   private async batchGet(keys: Record<string, unknown>[]): Promise<LinkState[]> {
@@ -620,4 +635,26 @@ function versionCondition(expectedVersion: number | null) {
         ConditionExpression: 'version = :version',
         ExpressionAttributeValues: { ':version': expectedVersion },
       };
+}
+
+/** The state index's key of a link item, as `LastEvaluatedKey` gives it. */
+const CursorSchema = z.object({
+  pk: z.string().check(z.maxLength(80)),
+  sk: z.string().check(z.maxLength(20)),
+  listState: z.string().check(z.maxLength(10)),
+  linkId: z.string().check(z.maxLength(64)),
+});
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, state: ListState): Record<string, unknown> {
+  try {
+    const key = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (key.listState === state && key.pk === linkKey(key.linkId).pk) return key;
+  } catch {
+    // Falls through to the same error as a cursor of another listing.
+  }
+  throw new InvalidCursorError();
 }

@@ -13,7 +13,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   outbox   outboxPk (S) + outboxAt (N)     changes not yet published, oldest first
  *   byState  listState (S) + linkId (S)      links by watching / final / idle, for listing
  */
-export type AttributeType = 'S' | 'N';
+type AttributeType = 'S' | 'N';
 export interface KeyAttribute {
   name: string;
   type: AttributeType;

@@ -4,8 +4,9 @@ import { instantPayCredentials } from '#shared/credentials/instantpay-credential
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import type { Log } from '#shared/observability/log.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
-import { LinkTracker, type TrackerLog } from './link-tracker.ts';
+import { LinkTracker } from './link-tracker.ts';
 
 /** Wires the core from the runtime config with the module-level SDK clients (or the ones given). */
 export function createTracker(
@@ -15,7 +16,7 @@ export function createTracker(
   > & {
     clock?: Clock;
     random?: () => number;
-    log?: TrackerLog;
+    log?: Log;
     metrics?: EmfWriter;
   } = {},
 ): LinkTracker {

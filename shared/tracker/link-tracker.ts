@@ -1,7 +1,6 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
-import type { InstantPayClient, LinkObservation } from '#shared/instantpay/client.ts';
+import type { InstantPayClient } from '#shared/instantpay/client.ts';
 import { type InstantPayError, UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
 import {
   applyFailedCheck,
@@ -11,20 +10,24 @@ import {
 } from '#shared/link/apply-observation.ts';
 import { diffObservation } from '#shared/link/diff-observation.ts';
 import type { LinkChange, Trigger } from '#shared/link/link-event.ts';
+import type { LinkObservation } from '#shared/link/link-observation.ts';
 import { type LinkState, newLinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
 import { lastChangeAt, nextCheckAt, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
+import { type Log, silentLog } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
-import type { LinkStore, ListState, StoredChange } from '#shared/store/link-store.ts';
-import * as z from '#shared/zod.ts';
+import {
+  InvalidCursorError,
+  type LinkPage,
+  type LinkStore,
+  type ListState,
+  type StoredChange,
+} from '#shared/store/link-store.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
 
-/** Where structured log lines go (Powertools' Logger). Nothing secret or unmasked is passed to it. */
-export type TrackerLog = Pick<Logger, 'info' | 'warn' | 'error'>;
-
-export interface TrackerConfig {
+interface TrackerConfig {
   stage: string;
   maskPersonalData: boolean;
   schedule: ScheduleConfig;
@@ -39,7 +42,7 @@ export interface TrackerDeps {
   config: TrackerConfig;
   clock?: Clock;
   random?: () => number;
-  log?: TrackerLog;
+  log?: Log;
   /** `UpstreamFinalConflicts`, as they happen (rare: one EMF line each). */
   metrics?: EmfWriter;
   /** The pause before another try after DynamoDB refused a write for contention (real time). */
@@ -58,6 +61,23 @@ export interface CheckResult {
   finalConflict?: boolean;
 }
 
+/** What the caller of a check already knows of the link's item in the table. */
+type KnownLink =
+  /** Nothing read: an unchanged link costs one conditional write (the on-demand path). */
+  | { kind: 'unread' }
+  /** Read just now, and the table has no item for the link. */
+  | { kind: 'absent' }
+  /** Read or claimed just now: the diff starts from this state. */
+  | { kind: 'read'; state: LinkState };
+
+export interface CheckOptions {
+  trigger: Trigger;
+  /** `unread` when not given. */
+  known?: KnownLink;
+  /** Leave publishing to the caller (a sweep batches many links' changes into full PutEvents calls). */
+  deferPublishing?: boolean;
+}
+
 /** The fields `POST /links` sets; written whatever happens to the observation that comes with them. */
 export interface Registration {
   expiresAt?: number;
@@ -65,11 +85,19 @@ export interface Registration {
   metadata?: Record<string, string>;
 }
 
+/** How {@link LinkTracker.record} writes one observation. */
+interface RecordOptions extends Pick<CheckOptions, 'trigger' | 'deferPublishing'> {
+  /** The time of the check, for the state's counters and the schedule. */
+  now: number;
+  /** `POST /links`'s fields, written on top of whatever the table holds at each try. */
+  registration?: Registration;
+}
+
 /** A change still unpublished this long after it was recorded was left behind by a failure. */
-export const REPUBLISH_AFTER_MS = 30_000;
+const REPUBLISH_AFTER_MS = 30_000;
 
 /** Publishes the bus refused for good (the entry itself is at fault) before a change is quarantined. */
-export const QUARANTINE_AFTER_FAILURES = 3;
+const QUARANTINE_AFTER_FAILURES = 3;
 
 /**
  * Per-entry PutEvents errors that say the entry itself can never be accepted (EventBridge's
@@ -84,7 +112,6 @@ const ENTRY_REFUSED_FOR_GOOD = new Set([
   'RedactionFailure',
 ]);
 
-const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -92,10 +119,10 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * what changed exactly once, publish it, and keep the link's schedule.
  */
 export class LinkTracker {
-  readonly store: LinkStore;
+  private readonly store: LinkStore;
   readonly clock: Clock;
   private readonly random: () => number;
-  private readonly log: TrackerLog;
+  private readonly log: Log;
   private readonly schedule: Scheduler;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -103,27 +130,22 @@ export class LinkTracker {
     this.store = deps.store;
     this.clock = deps.clock ?? systemClock;
     this.random = deps.random ?? Math.random;
-    this.log = deps.log ?? silent;
+    this.log = deps.log ?? silentLog;
     this.sleep = deps.sleep ?? realSleep;
     this.schedule = (input, now) => nextCheckAt(input, now, this.random, deps.config.schedule);
   }
 
   /**
-   * Checks a link now. Without `known` (the on-demand path) an unchanged link costs one conditional
-   * write; with `known` (a state just read or claimed) the diff starts from it. Upstream errors are
+   * Checks a link now, from what the caller knows of it (see {@link KnownLink}). Upstream errors are
    * thrown as they are; a failed check never changes the stored status.
    */
-  async check(
-    linkId: string,
-    trigger: Trigger,
-    known?: LinkState | null,
-    options: { deferPublishing?: boolean } = {},
-  ): Promise<CheckResult> {
+  async check(linkId: string, options: CheckOptions): Promise<CheckResult> {
+    const known = options.known ?? { kind: 'unread' };
     const observed = this.masked(await this.deps.upstream.trackLink(linkId));
     const now = this.clock.now();
 
     let stored: LinkState | null;
-    if (known === undefined) {
+    if (known.kind === 'unread') {
       const next = this.schedule(
         {
           status: observed.status,
@@ -141,10 +163,10 @@ export class LinkTracker {
       );
       if (touched.ok) return { state: touched.state, changes: [], unpublished: 0, created: false };
       stored = touched.current;
-    } else stored = known;
+    } else stored = known.kind === 'read' ? known.state : null;
 
     return this.record(observed, stored, {
-      trigger,
+      trigger: options.trigger,
       now,
       deferPublishing: options.deferPublishing ?? false,
     });
@@ -235,13 +257,7 @@ export class LinkTracker {
   private async record(
     observed: LinkObservation,
     persisted: LinkState | null,
-    options: {
-      trigger: Trigger;
-      now: number;
-      registration?: Registration;
-      /** Leave publishing to the caller (a sweep batches many links' changes into full PutEvents calls). */
-      deferPublishing?: boolean;
-    },
+    options: RecordOptions,
   ): Promise<CheckResult> {
     const { linkId } = observed;
     const { trigger, now, registration } = options;
@@ -399,9 +415,10 @@ export class LinkTracker {
       if (stored?.status != null && stored.lastCheckedAt !== null) {
         if (this.clock.now() - stored.lastCheckedAt <= maxAgeSeconds * 1000) return stored;
       }
-      return (await this.check(linkId, 'on-demand', stored)).state;
+      const known: KnownLink = stored ? { kind: 'read', state: stored } : { kind: 'absent' };
+      return (await this.check(linkId, { trigger: 'on-demand', known })).state;
     }
-    return (await this.check(linkId, 'on-demand')).state;
+    return (await this.check(linkId, { trigger: 'on-demand' })).state;
   }
 
   /** A tracked link's recorded changes, oldest first. */
@@ -433,17 +450,13 @@ export class LinkTracker {
   }
 
   /** Links by list state, a page at a time; the cursor is opaque to callers. */
-  async list(
-    state: ListState,
-    limit: number,
-    cursor?: string,
-  ): Promise<{ links: LinkState[]; nextCursor: string | null }> {
-    const { links, lastKey } = await this.store.listLinks(
-      state,
-      limit,
-      cursor === undefined ? undefined : decodeCursor(cursor, state),
-    );
-    return { links, nextCursor: lastKey ? encodeCursor(lastKey) : null };
+  async list(state: ListState, limit: number, cursor?: string): Promise<LinkPage> {
+    try {
+      return await this.store.listLinks(state, limit, cursor);
+    } catch (error) {
+      if (!(error instanceof InvalidCursorError)) throw error;
+      throw new InvalidRequestError(error.message, ['cursor: invalid']);
+    }
   }
 
   private masked(observation: LinkObservation): LinkObservation {
@@ -478,25 +491,4 @@ export function failedCheckOf(error: InstantPayError): FailedCheck {
     ...(error.statuscode === undefined ? {} : { statuscode: error.statuscode }),
     permanent: error.kind === 'link-not-found' || error.kind === 'rejected' || error.kind === 'protocol',
   };
-}
-
-const CursorSchema = z.object({
-  pk: z.string().check(z.maxLength(80)),
-  sk: z.string().check(z.maxLength(20)),
-  listState: z.string().check(z.maxLength(10)),
-  linkId: z.string().check(z.maxLength(64)),
-});
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, state: ListState): Record<string, unknown> {
-  try {
-    const key = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (key.listState === state && key.pk === `LINK#${key.linkId}`) return key;
-  } catch {
-    // Falls through to the same error as a cursor of another listing.
-  }
-  throw new InvalidRequestError('The cursor is not one this listing returned.', ['cursor: invalid']);
 }

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { retryAfterSeconds } from '#shared/http/retry-after.ts';
 import {
   DELIVERY_TIMEOUT_MS,
   MAX_VISIBILITY_SECONDS,
@@ -15,13 +16,13 @@ import { signatureHeader } from './signing.ts';
 import { subscriberHost, subscriberUrlProblems } from './subscriber.ts';
 import { addressAllowed } from './subscriber-address.ts';
 
-export const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
+const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
 
 /** How much of an answer's body is read: a delivery needs only the status and `Retry-After`. */
 export const MAX_ANSWER_BYTES = 4096;
 
 /** Why an attempt has no HTTP status (the names of the Release 2 contract). */
-export type AttemptError = 'timeout' | 'connection' | 'refused-address';
+type AttemptError = 'timeout' | 'connection' | 'refused-address';
 
 export interface AttemptResult {
   /** The HTTP status, when the subscriber answered. */
@@ -39,7 +40,7 @@ export interface AttemptResult {
 /** Every address a name resolves to, as the system resolver gives them (`dns.lookup`). */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
 
-export const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
+const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
 
 export interface DeliveryNetwork {
   /** Loopback receivers are allowed (the local stage, tests); nothing else that is not public ever is. */
@@ -277,16 +278,4 @@ export function backoffSeconds(attempt: number, policy: RetryPolicy = {}): numbe
   const floor = retryFloorSeconds(attempt);
   const draw = Math.min(Math.max((policy.random ?? Math.random)(), 0), 1) || 0;
   return Math.ceil((floor + draw * (base - floor)) * (policy.scale ?? 1));
-}
-
-/**
- * `Retry-After` in seconds from now: delta-seconds or an HTTP-date (zero or negative when in the
- * past); nothing when absent or unreadable.
- */
-export function retryAfterSeconds(header: string | null | undefined, nowMs: number): number | undefined {
-  if (!header) return undefined;
-  const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.ceil((at - nowMs) / 1000);
 }

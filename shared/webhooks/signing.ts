@@ -13,7 +13,7 @@ export function signatureHeader(
   return secrets.map((secret) => `v1,${sign(id, timestampSeconds, body, secret)}`).join(' ');
 }
 
-export function sign(id: string, timestampSeconds: number, body: string, secret: string): string {
+function sign(id: string, timestampSeconds: number, body: string, secret: string): string {
   const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
   return createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
 }

@@ -26,9 +26,9 @@ import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
+import { silentLog } from '#shared/observability/log.ts';
 import { sharedDocumentClient } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
-import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atMost, type Benchmark, type Figure } from './figures.ts';
@@ -200,7 +200,6 @@ async function localCloudLatencies(
   }
 }
 
-const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
 const acceptingPublisher = {
   async publish(changes: readonly LinkChange[]) {
     return { published: [...changes], failed: [] };
@@ -227,8 +226,8 @@ async function memoryTableLatencies(sandbox: SandboxProcess, links: readonly str
     timeoutMs: config.upstreamTimeoutMs,
   });
   const api = createApi(
-    createTracker(config, { store, upstream, publisher: acceptingPublisher, log: silent }),
-    silent,
+    createTracker(config, { store, upstream, publisher: acceptingPublisher, log: silentLog }),
+    silentLog,
   );
   const server: Server = createServer((request, response) => {
     void (async () => {

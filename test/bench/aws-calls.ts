@@ -27,9 +27,9 @@ import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
+import { silentLog } from '#shared/observability/log.ts';
 import { sharedDocumentClient } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
-import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
 import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
@@ -45,8 +45,6 @@ const UNCHANGED_TARGET = atMost(1);
 const CHANGED_TARGET = atMost(4);
 const UNCHANGED_LIMIT = 'one conditional write that also moves nextCheckAt';
 const CHANGED_LIMIT = 'condition fails with the item, transaction, PutEvents, publish mark';
-
-const silent: TrackerLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Counts of every client, by command. */
 type Counters = ReadonlyArray<Map<string, number>>;
@@ -106,7 +104,7 @@ async function awsCallFigures(): Promise<Figure[]> {
       for (const counter of counters) counter.clear();
     };
     const tracker = createTracker(config, {
-      log: silent,
+      log: silentLog,
       upstream: createInstantPayClient({
         credentials: instantPayCredentials({
           secretName: config.instantPaySecretName,
@@ -117,7 +115,7 @@ async function awsCallFigures(): Promise<Figure[]> {
       }),
       publisher: new EventPublisher({ eventBusName: config.eventBusName, client: eventBridge }),
     });
-    const api = createApi(tracker, silent);
+    const api = createApi(tracker, silentLog);
     const get = async (
       linkId: string,
     ): Promise<{ status: string | null; calls: number; commands: string }> => {

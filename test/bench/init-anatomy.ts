@@ -49,7 +49,7 @@ export const handler = middy().use(logMetrics(metrics)).handler(async () => 1);`
   ],
   [
     '+ every module of the handler that builds zod schemas',
-    `${FLOOR}export * from '#functions/track-link/requests.ts'; export * from '#shared/instantpay/schemas.ts'; export * from '#shared/config/runtime-config.ts'; export * from '#shared/credentials/instantpay-credentials.ts';`,
+    `${FLOOR}export * from '#shared/http/requests.ts'; export * from '#shared/instantpay/schemas.ts'; export * from '#shared/config/runtime-config.ts'; export * from '#shared/credentials/instantpay-credentials.ts';`,
   ],
   [
     '+ the API and the tracker, without Powertools and middy',

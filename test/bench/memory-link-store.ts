@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LinkObservation } from '#shared/instantpay/client.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
+import type { LinkObservation } from '#shared/link/link-observation.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import {
   type DueLink,

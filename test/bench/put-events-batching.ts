@@ -118,7 +118,7 @@ async function batchingFigures(): Promise<Figure[]> {
       setTimeout(resolve, Math.max(0, lastCreated + MOVES_AFTER_MS + 300 - Date.now())),
     );
 
-    const { summary, seconds } = await sweepAllDue(tracker, sandbox, clock);
+    const { summary, seconds } = await sweepAllDue(tracker, store, sandbox, clock);
     await sandbox.clearFaults();
 
     const calls = eventBridge.calls;

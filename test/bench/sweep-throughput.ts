@@ -21,6 +21,7 @@ import { createInstantPayClient, type InstantPayClient } from '#shared/instantpa
 import type { LinkChange } from '#shared/link/link-event.ts';
 import { type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
+import type { SweepStore } from '#shared/recheck/sweep-store.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
@@ -98,7 +99,7 @@ async function sweepOnce(
   });
 
   try {
-    const { summary, seconds } = await sweepAllDue(tracker, sandbox, clock);
+    const { summary, seconds } = await sweepAllDue(tracker, store, sandbox, clock);
     const perSecond = summary.linksChecked / seconds;
     return {
       due: count,
@@ -123,6 +124,7 @@ async function sweepOnce(
  */
 export async function sweepAllDue(
   tracker: LinkTracker,
+  store: SweepStore,
   sandbox: SandboxProcess,
   clock: OffsetClock,
 ): Promise<{ summary: RecheckSummary; seconds: number }> {
@@ -130,7 +132,7 @@ export async function sweepAllDue(
   await sandbox.addFault({ kind: 'latency', value: UPSTREAM_LATENCY_MS });
   const startedAt = performance.now();
   const summary = await runRecheck(
-    { tracker },
+    { tracker, store },
     {
       shards: shardsForGroup(0, 1),
       concurrency: CONCURRENCY,

@@ -1,4 +1,4 @@
-import type { TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { Log } from '#shared/observability/log.ts';
 
 export interface CapturedLine {
   level: 'info' | 'warn' | 'error';
@@ -14,7 +14,7 @@ export function captureLog() {
     (message: unknown, ...attributes: unknown[]) => {
       lines.push({ level, message: String(message), attributes });
     };
-  const logger = { info: at('info'), warn: at('warn'), error: at('error') } as unknown as TrackerLog;
+  const logger = { info: at('info'), warn: at('warn'), error: at('error') } as unknown as Log;
   return {
     logger,
     lines,

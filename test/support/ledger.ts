@@ -9,9 +9,11 @@ import {
   type LinkEventDetail,
   STATUS_CHANGED,
 } from '#shared/link/link-event.ts';
+import type { Log } from '#shared/observability/log.ts';
 import { type RecheckOptions, type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
+import type { SweepStore } from '#shared/recheck/sweep-store.ts';
 import type { LinkStore } from '#shared/store/link-store.ts';
-import type { LinkTracker, TrackerLog } from '#shared/tracker/link-tracker.ts';
+import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { sensitiveFindings } from './log-scan.ts';
 import { PERSONAL_ACTIVITY } from './planted-personal-data.ts';
 import { recheckOptions } from './recheck-options.ts';
@@ -163,8 +165,10 @@ export interface RunRecord {
 export interface ScheduleOptions {
   clock: ManualClock;
   tracker: LinkTracker;
+  /** The sweep's store: the tracker's table. */
+  store: SweepStore;
   ledger: Ledger;
-  log?: TrackerLog;
+  log?: Log;
   /** After the clock moved to `minute`, before that minute's run. */
   before?: (minute: number) => Promise<void> | void;
   /** After the run. */
@@ -193,7 +197,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<RunRecord[]
       record.summary = options.run
         ? await options.run(minute)
         : await runRecheck(
-            { tracker: options.tracker, ...(options.log ? { log: options.log } : {}) },
+            { tracker: options.tracker, store: options.store, ...(options.log ? { log: options.log } : {}) },
             recheckOptions(options.options),
           );
     } catch (error) {
@@ -239,14 +243,14 @@ export class Ledger {
   constructor(
     private readonly world: {
       names: { table: string };
-      tracker: { store: LinkStore };
+      store: LinkStore;
       receiveEvents: (count: number, timeoutMs?: number) => Promise<BusEvent[]>;
     },
     readonly links: readonly ScriptedLink[],
   ) {}
 
   private get store(): LinkStore {
-    return this.world.tracker.store;
+    return this.world.store;
   }
 
   /**

@@ -16,6 +16,7 @@ import type { Clock } from '#shared/clock.ts';
 import { loadRuntimeConfig, type RuntimeConfig } from '#shared/config/runtime-config.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { captureLog } from './capture-log.ts';
@@ -79,12 +80,15 @@ export async function trackerFixture(options: FixtureOptions = {}) {
     ...options.env,
   });
   const log = captureLog();
-  const { publisher, ...overrides } = options.trackerOverrides ?? {};
+  const { publisher, store: givenStore, ...overrides } = options.trackerOverrides ?? {};
+  // The tracker's own store, also for the sweep and for tests that read the table through it.
+  const store = givenStore ?? new LinkStore({ tableName: names.table });
   const tracker: LinkTracker = createTracker(config, {
     log: log.logger,
     random: () => 0.5,
     ...(options.clock ? { clock: options.clock } : {}),
     ...overrides,
+    store,
     ...(publisher ? { publisher: publisher(names) } : {}),
   });
   const api = createApi(tracker, log.logger);
@@ -119,6 +123,7 @@ export async function trackerFixture(options: FixtureOptions = {}) {
   return {
     sandbox,
     tracker,
+    store,
     api,
     call,
     receiveEvents,

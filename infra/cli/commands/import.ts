@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { RegisterLinkBody } from '#functions/track-link/requests.ts';
+import type { RegisterLinkBody } from '#shared/http/requests.ts';
 import { type ApiClient, ApiError } from '../api-client.ts';
 import { API_OPTIONS, type Command, intOption, stringOption, targetOptions, writeJson } from '../command.ts';
 import { stopsTheBatch } from '../errors.ts';

@@ -14,7 +14,7 @@ it('one failed claim does not abort the run', async () => {
   );
   for (const linkId of linkIds) await world.call('POST', '/links', { body: { linkId } });
   clock.advance(2 * 60_000);
-  const store = world.tracker.store;
+  const store = world.store;
   const claim = store.claim.bind(store);
   let claims = 0;
   store.claim = async (...args) => {
@@ -22,7 +22,10 @@ it('one failed claim does not abort the run', async () => {
     return claim(...args);
   };
   const before = sandbox.stats().total;
-  const outcome = await runRecheck({ tracker: world.tracker }, recheckOptions({ concurrency: 4 })).then(
+  const outcome = await runRecheck(
+    { tracker: world.tracker, store: world.store },
+    recheckOptions({ concurrency: 4 }),
+  ).then(
     (summary) => ({ summary }),
     (error: Error) => ({ error: error.message }),
   );

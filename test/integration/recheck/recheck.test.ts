@@ -45,8 +45,8 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     const w = await world();
     // Watch every claim: a scheduled check only ever follows a claim of a link that was due.
     const claims: Array<{ linkId: string; due: number; at: number }> = [];
-    const claim = w.tracker.store.claim.bind(w.tracker.store);
-    w.tracker.store.claim = async (linkId, expected, lease) => {
+    const claim = w.store.claim.bind(w.store);
+    w.store.claim = async (linkId, expected, lease) => {
       const claimed = await claim(linkId, expected, lease);
       if (claimed) claims.push({ linkId, due: expected, at: clock.now() });
       return claimed;
@@ -110,7 +110,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
       clock.advance(MINUTE);
       const callsBefore = sandbox.stats().total;
       const claimsBefore = claims.length;
-      const summary = await runRecheck({ tracker: w.tracker }, recheckOptions());
+      const summary = await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
       expect(summary.otherErrors).toBe(0);
       expect(summary.stoppedEarly).toBe(false);
       // Every upstream call of the run came from a claim of a link that was due.
@@ -142,7 +142,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
       expect(chain.map((d) => d.sequence)).toEqual(expected.map((_, i) => i + 1));
       expect(trackCalls(linkId)).toBeGreaterThan(afterRegistration.get(linkId)!);
     }
-    const stored = await w.tracker.store.getLink(links[4]!.linkId);
+    const stored = await w.store.getLink(links[4]!.linkId);
     expect(stored).toMatchObject({ status: 'ISSUED', nextCheckAt: null });
     await w.close();
   });
@@ -160,7 +160,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
 
     const deadline = Date.now() + 1_200;
     const first = await runRecheck(
-      { tracker: w.tracker },
+      { tracker: w.tracker, store: w.store },
       recheckOptions({ concurrency: 2, remainingTimeMs: () => deadline - Date.now(), stopBeforeMs: 600 }),
     );
     expect(first.stoppedEarly).toBe(true);
@@ -170,7 +170,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     expect(Date.now()).toBeLessThan(deadline + 300);
 
     sandbox.clearFaults();
-    const second = await runRecheck({ tracker: w.tracker }, recheckOptions());
+    const second = await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
     expect(second.linksChecked).toBe(20 - first.linksChecked);
     expect(second.dueBacklog).toBe(0);
     expect(linkIds.map((id) => trackCalls(id) - before.get(id)!)).toEqual(linkIds.map(() => 1));
@@ -194,7 +194,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
       20,
     );
     const summary = await runRecheck(
-      { tracker: w.tracker },
+      { tracker: w.tracker, store: w.store },
       recheckOptions({ concurrency: 8, rateLimit: new TokenBucket(rate, 5) }),
     );
     clearInterval(sampler);
@@ -221,11 +221,11 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     clock.advance(2 * MINUTE);
     sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.2 });
 
-    const failing = await runRecheck({ tracker: w.tracker }, recheckOptions());
+    const failing = await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
     sandbox.clearFaults();
     expect(failing.upstreamErrors).toBeGreaterThan(0);
     expect(failing.transitionsRecorded).toBe(50 - failing.upstreamErrors);
-    const stored = await Promise.all(linkIds.map((id) => w.tracker.store.getLink(id)));
+    const stored = await Promise.all(linkIds.map((id) => w.store.getLink(id)));
     const failed = stored.filter((link) => link?.consecutiveErrors === 1);
     expect(failed).toHaveLength(failing.upstreamErrors);
     for (const link of failed) {
@@ -237,7 +237,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
 
     for (let i = 0; i < 5; i++) {
       clock.advance(2 * MINUTE);
-      await runRecheck({ tracker: w.tracker }, recheckOptions());
+      await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
     }
     const events = await w.receiveEvents(100);
     const claimed = new Set(
@@ -257,8 +257,8 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     const before = new Map(linkIds.map((id) => [id, trackCalls(id)]));
 
     const [a, b] = await Promise.all([
-      runRecheck({ tracker: w.tracker }, recheckOptions({ concurrency: 8 })),
-      runRecheck({ tracker: w.tracker }, recheckOptions({ concurrency: 8 })),
+      runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions({ concurrency: 8 })),
+      runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions({ concurrency: 8 })),
     ]);
     expect(a.linksChecked + b.linksChecked).toBe(40);
     expect(a.claimConflicts + b.claimConflicts).toBeGreaterThan(0);

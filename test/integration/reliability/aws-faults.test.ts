@@ -48,6 +48,7 @@ describe('reliability: AWS failing under the tracker', () => {
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
+      store: world.store,
       ledger,
       log: world.log.logger,
       before: async (minute) => {
@@ -114,8 +115,9 @@ describe('reliability: AWS failing under the tracker', () => {
     const proxy = await TcpProxy.start(process.env.AWS_ENDPOINT_URL!);
     onTestFinished(() => proxy.close());
     const viaProxy = { ...AWS_CLIENT_CONFIG, endpoint: proxy.url };
+    const store = new LinkStore({ tableName: world.names.table, client: documentClient(viaProxy) });
     const tracker = createTracker(world.config, {
-      store: new LinkStore({ tableName: world.names.table, client: documentClient(viaProxy) }),
+      store,
       publisher: new EventPublisher({
         eventBusName: world.names.bus,
         client: new EventBridgeClient(viaProxy),
@@ -155,10 +157,11 @@ describe('reliability: AWS failing under the tracker', () => {
     const runs = await runSchedule({
       clock,
       tracker,
+      store,
       ledger,
       log: world.log.logger,
       run: async (minute) => {
-        const running = runRecheck({ tracker, log: world.log.logger }, recheckOptions());
+        const running = runRecheck({ tracker, store, log: world.log.logger }, recheckOptions());
         if (minute !== FINAL_MINUTE) return running;
         const cut = outage();
         try {

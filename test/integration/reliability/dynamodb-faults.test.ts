@@ -138,13 +138,14 @@ describe('reliability: DynamoDB failing as it does in AWS', () => {
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
+      store: world.store,
       ledger,
       log: world.log.logger,
       run: async (minute) => {
         const outcomes = await Promise.allSettled([
           ...Array.from({ length: SCHEDULED_RUNS }, () =>
             runRecheck(
-              { tracker: world.tracker, log: world.log.logger },
+              { tracker: world.tracker, store: world.store, log: world.log.logger },
               recheckOptions({ concurrency: RUN_CONCURRENCY }),
             ),
           ),

@@ -92,7 +92,7 @@ describe('reliability: InstantPay failing', () => {
       retryAfter?: string;
     }> = [];
     const probe = async (minute: number, fault: string, linkId: string) => {
-      const before = await world.tracker.store.getLink(linkId);
+      const before = await world.store.getLink(linkId);
       const response = await call('GET', `/links/${linkId}`);
       probes.push({
         minute,
@@ -102,7 +102,7 @@ describe('reliability: InstantPay failing', () => {
         ...(response.headers['retry-after'] ? { retryAfter: response.headers['retry-after'] } : {}),
       });
       // A failed check never changes the stored status (or anything else).
-      if (response.status >= 500) expect(await world.tracker.store.getLink(linkId)).toEqual(before);
+      if (response.status >= 500) expect(await world.store.getLink(linkId)).toEqual(before);
       return response;
     };
     let readsBeforeRotation = 0;
@@ -110,6 +110,7 @@ describe('reliability: InstantPay failing', () => {
     const runs = await runSchedule({
       clock,
       tracker,
+      store: world.store,
       ledger,
       log: world.log.logger,
       maxRuns: 16,

@@ -92,7 +92,7 @@ describe('the API maps every failure as the contract says (faults from the sandb
       await fault({ ...body, count: 1 });
       expect((await world.call('GET', `/links/${linkId}`)).status).toBeGreaterThanOrEqual(500);
     }
-    const stored = await world.tracker.store.getLink(linkId);
+    const stored = await world.store.getLink(linkId);
     expect(stored).toMatchObject({
       status: 'ISSUED',
       sequence: 1,
@@ -105,7 +105,7 @@ describe('the API maps every failure as the contract says (faults from the sandb
     await fault({ kind: 'http-status', value: 503, linkId });
     const response = await world.call('POST', '/links', { body: { linkId, reference: 'R-1' } });
     expectProblem(response, 503);
-    const stored = await world.tracker.store.getLink(linkId);
+    const stored = await world.store.getLink(linkId);
     expect(stored).toMatchObject({ status: null, reference: 'R-1', consecutiveErrors: 1 });
     expect(stored?.nextCheckAt).not.toBeNull();
   });

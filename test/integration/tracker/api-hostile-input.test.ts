@@ -72,7 +72,7 @@ describe('the API refuses hostile input without echoing it', () => {
 
     expectRefusedWithout(response, ['\ud800', '\udc00', '\udbff']);
     expect(response.body.errors).toEqual([`${path}: not well-formed Unicode`]);
-    expect(await world.tracker.store.getLink(linkId)).toBeNull();
+    expect(await world.store.getLink(linkId)).toBeNull();
   });
 
   it('answers 400 for a lone surrogate in a query parameter or in the path', async () => {

@@ -99,7 +99,7 @@ describe('concurrent checks of one link', () => {
     };
     const { createTracker } = await import('#shared/tracker/create-tracker.ts');
     const slowTracker = createTracker(world.config, { clock, upstream: held });
-    const stale = slowTracker.check(linkId, 'scheduled');
+    const stale = slowTracker.check(linkId, { trigger: 'scheduled' });
     await new Promise((resolve) => setTimeout(resolve, 50));
 
     clock.advance(1);
@@ -109,7 +109,7 @@ describe('concurrent checks of one link', () => {
     const result = await stale;
 
     expect(result.changes).toEqual([]);
-    const stored = await world.tracker.store.getLink(linkId);
+    const stored = await world.store.getLink(linkId);
     expect(stored).toMatchObject({ status: 'PROCESSING', sequence: 2 });
     const events = chainOf(await world.receiveEvents(2));
     expect(events.map((d) => d.status)).toEqual(['ISSUED', 'PROCESSING']);

@@ -122,7 +122,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
 
     expect(answered.status).toBe(200);
     expect(answered.body).toMatchObject({ reference: 'INV-2', metadata: { order: 'o-7' } });
-    const stored = await world.tracker.store.getLink(linkId);
+    const stored = await world.store.getLink(linkId);
     expect(stored).toMatchObject({
       reference: 'INV-2',
       metadata: { order: 'o-7' },
@@ -141,7 +141,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
 
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ status: 'CANCELLED', reference: 'late-ref', nextCheckAt: null });
-    expect(await world.tracker.store.getLink(linkId)).toMatchObject({
+    expect(await world.store.getLink(linkId)).toMatchObject({
       reference: 'late-ref',
       nextCheckAt: null,
     });
@@ -159,14 +159,14 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     clock.advance(2 * MINUTE);
     const held = heldTracker();
 
-    const run = runRecheck({ tracker: held.tracker }, recheckOptions());
+    const run = runRecheck({ tracker: held.tracker, store: world.store }, recheckOptions());
     await held.called;
     expect((await world.call('DELETE', `/links/${linkId}`)).status).toBe(204);
     held.release();
     const summary = await run;
 
     expect(summary.transitionsRecorded).toBeGreaterThanOrEqual(1);
-    const stored = await world.tracker.store.getLink(linkId);
+    const stored = await world.store.getLink(linkId);
     // The change it saw is history; watching stays off, and says why.
     expect(stored).toMatchObject({
       status: 'PROCESSING',
@@ -185,8 +185,11 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     const outcomes = [];
     for (const jump of [2 * MINUTE, 3 * DAY, 4 * DAY + MINUTE]) {
       clock.advance(jump);
-      await runRecheck({ tracker: world.tracker, log: world.log.logger }, recheckOptions());
-      outcomes.push(await world.tracker.store.getLink(linkId));
+      await runRecheck(
+        { tracker: world.tracker, store: world.store, log: world.log.logger },
+        recheckOptions(),
+      );
+      outcomes.push(await world.store.getLink(linkId));
     }
 
     expect(outcomes.map((state) => state?.nextCheckAt === null)).toEqual([false, false, true]);
@@ -215,12 +218,15 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     const watched = [];
     for (const jump of [20 * MINUTE, 12 * 60 * MINUTE, DAY]) {
       clock.advance(jump);
-      await runRecheck({ tracker: world.tracker, log: world.log.logger }, recheckOptions());
-      watched.push((await world.tracker.store.getLink(linkId))?.nextCheckAt !== null);
+      await runRecheck(
+        { tracker: world.tracker, store: world.store, log: world.log.logger },
+        recheckOptions(),
+      );
+      watched.push((await world.store.getLink(linkId))?.nextCheckAt !== null);
     }
 
     expect(watched).toEqual([true, true, false]);
-    expect(await world.tracker.store.getLink(linkId)).toMatchObject({
+    expect(await world.store.getLink(linkId)).toMatchObject({
       watchEnded: { reason: 'expired-unreachable' },
     });
   });
@@ -250,10 +256,15 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     const summaries = [];
     for (let run = 0; run < 4; run++) {
       clock.advance(MINUTE);
-      summaries.push(await runRecheck({ tracker: world.tracker, log: world.log.logger }, recheckOptions()));
+      summaries.push(
+        await runRecheck(
+          { tracker: world.tracker, store: world.store, log: world.log.logger },
+          recheckOptions(),
+        ),
+      );
     }
 
-    const outbox = await world.tracker.store.listUnpublished(1_000);
+    const outbox = await world.store.listUnpublished(1_000);
     expect(outbox.map((change) => change.detail.linkId)).not.toContain(poison);
     expect(summaries.at(-1)).toMatchObject({
       outboxBacklog: 0,

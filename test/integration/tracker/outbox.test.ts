@@ -37,7 +37,7 @@ describe('the outbox: recorded changes are never lost when publishing fails', ()
       const response = await world.call('GET', `/links/${linkId}`);
       expect(response.status).toBe(200);
     }
-    const unpublished = await world.tracker.store.listUnpublished(100);
+    const unpublished = await world.store.listUnpublished(100);
     expect(unpublished.map((c) => c.detail.linkId).sort()).toEqual([...linkIds].sort());
     expect(
       world.log.lines.filter((l) => l.message === 'change left unpublished for the next run'),
@@ -58,13 +58,13 @@ describe('the outbox: recorded changes are never lost when publishing fails', ()
     clock.advance(31_000);
     const partly = await world.tracker.republishPending();
     expect(partly).toEqual({ republished: 2, remaining: 1 });
-    const stillPending = await world.tracker.store.listUnpublished(100);
+    const stillPending = await world.store.listUnpublished(100);
     expect(stillPending).toHaveLength(1);
 
     // The bus is back: the last one reaches it through the rule and the queue.
     mock.restore();
     await expect(world.tracker.republishPending()).resolves.toEqual({ republished: 1, remaining: 0 });
-    expect(await world.tracker.store.listUnpublished(100)).toEqual([]);
+    expect(await world.store.listUnpublished(100)).toEqual([]);
     const [event] = await world.receiveEvents(1);
     expect(event?.detail.eventId).toBe(stillPending[0]?.detail.eventId);
 
@@ -80,7 +80,7 @@ describe('the outbox: recorded changes are never lost when publishing fails', ()
       .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException' }] });
     const linkId = world.sandbox.createLink({ amount: 10, timeline: [{ afterMs: 0, status: 'CLAIMED' }] });
     await world.call('GET', `/links/${linkId}`);
-    const [recorded] = await world.tracker.store.listUnpublished(100);
+    const [recorded] = await world.store.listUnpublished(100);
     mock.restore();
     // A change still in flight (just recorded) is not republished: its writer is publishing it.
     await expect(world.tracker.republishPending()).resolves.toEqual({ republished: 0, remaining: 0 });

@@ -1,5 +1,4 @@
-import type { LinkObservation } from '#shared/instantpay/client.ts';
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
+import type { LinkActivity, LinkObservation } from '#shared/link/link-observation.ts';
 import { type LinkState, newLinkState } from '#shared/link/link-state.ts';
 
 /** The documented sample link of `upstream/track-link-api.txt`. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
+import type { LinkActivity } from '#shared/link/link-observation.ts';
 import {
   DEFAULT_SCHEDULE,
   lastChangeAt,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LinkActivity } from '#shared/instantpay/schemas.ts';
+import type { LinkActivity } from '#shared/link/link-observation.ts';
 import { maskActivity } from '#shared/link/mask-activity.ts';
 import { sensitiveFindings } from '#test/support/log-scan.ts';
 import { PERSONAL_ACTIVITY, PLANTED, plantedCore } from '#test/support/planted-personal-data.ts';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIVITY_ADDED, STATUS_CHANGED } from '#shared/link/link-event.ts';
-import { backoffSeconds, decide, retryAfterSeconds } from '#shared/webhooks/delivery.ts';
+import { backoffSeconds, decide } from '#shared/webhooks/delivery.ts';
 import {
   RETRY_BASE_DELAYS_SECONDS,
   RETRY_WINDOW_MS,
@@ -101,17 +101,6 @@ describe('backoffSeconds', () => {
     expect(backoffSeconds(3, { random: () => 0 })).toBe(900);
     expect(backoffSeconds(3, { random: () => 0.999999 })).toBe(1800);
     expect(backoffSeconds(50, { random: () => 0 })).toBe(21_600);
-  });
-});
-
-describe('retryAfterSeconds', () => {
-  it('reads delta-seconds and HTTP-dates, and nothing else', () => {
-    expect(retryAfterSeconds('30', NOW)).toBe(30);
-    expect(retryAfterSeconds(' 30 ', NOW)).toBe(30);
-    expect(retryAfterSeconds(new Date(NOW + 90_000).toUTCString(), NOW)).toBe(90);
-    expect(retryAfterSeconds(new Date(NOW - 90_000).toUTCString(), NOW)).toBe(-90);
-    for (const header of [null, undefined, '', 'soon', '1.5e3x'])
-      expect(retryAfterSeconds(header, NOW)).toBeUndefined();
   });
 });
 

@@ -1,7 +1,10 @@
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
 import * as z from '#shared/zod.ts';
 
-/** Request shapes of the HTTP API (`../shared/ARCHITECTURE.md`); types come from these schemas. */
+/**
+ * Request shapes of the HTTP API (`../shared/ARCHITECTURE.md`), in zod/mini: the API validates with
+ * them at run time, the CLI checks an import file with them, and `infra/schemas` publishes them.
+ */
 
 export const MAX_BODY_BYTES = 16 * 1024;
 

@@ -4,8 +4,9 @@ import { DETAIL_TYPES } from '#shared/link/link-event.ts';
 import { LinkViewSchema } from '#shared/link/link-view.schema.ts';
 
 /**
- * Response shapes of the HTTP API: the OpenAPI document is generated from these. Published contracts
- * only (the API builds its responses and never parses them): no function imports this module.
+ * Response shapes of the HTTP API in classic zod: the OpenAPI document is generated from these.
+ * Published contracts only (the API builds its responses and never parses them): no function
+ * imports this module.
  */
 
 export const EventsResponseSchema = z
