@@ -15,6 +15,8 @@ Control (on the emulator's own address; `infra/local/emulator-faults.ts` is the 
     GET    /_faults/ID     -> one rule
     DELETE /_faults/ID     -> the rule removed, with its final counts
     DELETE /_faults        -> {"rules": [...]} every rule, all removed
+    POST   /_faults/hold   {"ms": N} -> the emulator is busy for N ms (at most 10 s), as behind a
+                           slow request: what is sent meanwhile queues, in flight together
 
 or `MOTO_FAULTS=<a rule or a JSON list of rules>` at startup. A rule:
 
@@ -73,6 +75,7 @@ import re
 import secrets
 import string
 import threading
+import time
 import zlib
 from collections import Counter, OrderedDict
 
@@ -270,6 +273,17 @@ class DynamoDBFaults:
         """The `/_faults` endpoints. Called while no DynamoDB request is being served."""
         method = environ.get("REQUEST_METHOD", "GET")
         rule_id = environ.get("PATH_INFO", "").rstrip("/")[len("/_faults") :].lstrip("/")
+        if rule_id == "hold" and method == "POST":
+            # A test aid: the emulator is busy for `ms`, as behind a slow request, so the requests
+            # sent meanwhile queue for it (in flight together: contention made on purpose).
+            try:
+                ms = json.loads(_read_body(environ) or b"{}").get("ms")
+                if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 10_000:
+                    raise ValueError("ms must be an integer from 0 to 10000")
+            except (ValueError, AttributeError) as error:
+                return _json(start_response, 400, {"message": f"invalid hold: {error}"})
+            time.sleep(ms / 1000)
+            return _json(start_response, 200, {"held": ms})
         if rule_id:
             rule = next((r for r in self.rules if r.id == rule_id), None)
             if rule is None:

@@ -129,3 +129,12 @@ export async function listFaults(endpoint?: string): Promise<ArmedFault[]> {
 export async function clearFaults(endpoint?: string): Promise<ArmedFault[]> {
   return (await control<{ rules: ArmedFault[] }>('DELETE', `${endpointOf(endpoint)}/_faults`)).rules;
 }
+
+/**
+ * Keeps the emulator busy for `ms` (as behind a slow request) and resolves when it is free again:
+ * requests sent meanwhile queue for it, in flight together. How a test makes contention on purpose
+ * instead of by timing. It holds every test file's emulator: keep it short.
+ */
+export async function holdEmulator(ms: number, endpoint?: string): Promise<void> {
+  await control<{ held: number }>('POST', `${endpointOf(endpoint)}/_faults/hold`, { ms });
+}

@@ -22,6 +22,7 @@ import {
   clearFaults,
   type DynamoDbFaultRule,
   EmulatorFaultsError,
+  holdEmulator,
   listFaults,
 } from '#infra/local/emulator-faults.ts';
 import { type MotoServer, startMoto } from '#infra/local/moto.ts';
@@ -53,6 +54,7 @@ async function arm(rule: Omit<DynamoDbFaultRule, 'tables'> & { tables?: DynamoDb
   return handle;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const key = (pk: string) => ({ pk, sk: 'LINK' });
 const put = (name: string, pk: string) => new PutCommand({ TableName: name, Item: { ...key(pk), n: 1 } });
 const transaction = (pkA: string, pkB: string) =>
@@ -298,25 +300,27 @@ describe('the emulator fault control, with the real SDK', () => {
     for (let i = 0; i < 3; i++) await db.send(transaction(`alone-${i}`, 'alone-b'));
     expect(await rule.read()).toMatchObject({ matched: 0, injected: 0 });
 
-    // The transaction's second item raced by a queue of updates: its conflict names that item.
+    // An update of the transaction's second item and the transaction, both sent while the
+    // emulator is held (as behind a slow request): both in flight at once, whatever the machine's
+    // load (racing a queue of updates by timing was flaky). A round whose hold had not begun when
+    // they arrived (another file's request held the emulator) is tried again.
     let error: SdkError | undefined;
-    for (let round = 0; round < 5 && !error; round++) {
-      const updates = Array.from({ length: 30 }, (_, i) =>
-        db.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: key('hot'),
-            UpdateExpression: 'SET n = :n',
-            ExpressionAttributeValues: { ':n': i },
-          }),
-        ),
+    for (let round = 0; round < 3 && !error; round++) {
+      const held = holdEmulator(1_000);
+      await sleep(100);
+      const update = db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key('hot'),
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: { ':n': round },
+        }),
       );
-      await Promise.race(updates);
-      error = await db.send(transaction(`raced-${round}`, 'hot')).then(
+      error = await once.send(transaction(`raced-${round}`, 'hot')).then(
         () => undefined,
-        (e) => e,
+        (e: SdkError) => e,
       );
-      await Promise.all(updates);
+      await Promise.all([held, update]);
     }
 
     expect(error).toBeInstanceOf(TransactionCanceledException);
@@ -324,6 +328,14 @@ describe('the emulator fault control, with the real SDK', () => {
     const counts = await rule.read();
     expect(counts.injected).toBeGreaterThan(0);
     expect(counts.matched).toBe(counts.injected);
+  });
+
+  it('holds the emulator for the time asked, and refuses a hold it cannot give', async () => {
+    await expect(holdEmulator(10_001)).rejects.toThrow(
+      /400 invalid hold: ms must be an integer from 0 to 10000/,
+    );
+    await expect(holdEmulator(1.5)).rejects.toThrow(EmulatorFaultsError);
+    await expect(holdEmulator(0)).resolves.toBeUndefined();
   });
 
   it('stops faulting once cleared', async () => {
