@@ -11,6 +11,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -383,15 +384,19 @@ export class LinkStore {
 
   /** How many links of one shard are due, from `startKey` on (for the backlog metric). */
   async countDue(shard: string, now: number, startKey?: Record<string, unknown>): Promise<number> {
+    return this.countMatching(this.dueQuery(shard, now), startKey);
+  }
+
+  /** How many items a query matches, page by page (`Select: COUNT`: no item is read back). */
+  private async countMatching(
+    query: Omit<QueryCommandInput, 'Select' | 'ExclusiveStartKey'>,
+    startKey?: Record<string, unknown>,
+  ): Promise<number> {
     let count = 0;
     let start = startKey;
     do {
       const page = await this.db.send(
-        new QueryCommand({
-          ...this.dueQuery(shard, now),
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...query, Select: 'COUNT', ExclusiveStartKey: start }),
       );
       count += page.Count ?? 0;
       start = page.LastEvaluatedKey;
@@ -524,24 +529,13 @@ export class LinkStore {
     };
   }
 
-  private async countOutbox(partition: string): Promise<number> {
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: OUTBOX_INDEX.indexName,
-          KeyConditionExpression: 'outboxPk = :pk',
-          ExpressionAttributeValues: { ':pk': partition },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
-      count += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return count;
+  private countOutbox(partition: string): Promise<number> {
+    return this.countMatching({
+      TableName: this.tableName,
+      IndexName: OUTBOX_INDEX.indexName,
+      KeyConditionExpression: 'outboxPk = :pk',
+      ExpressionAttributeValues: { ':pk': partition },
+    });
   }
 
   /** Changes recorded but not yet published (recorded at or before `recordedBefore`), oldest first, without a scan. */
