@@ -6,8 +6,8 @@ import { stackName } from '#shared/resource-names.ts';
 import { type ApiClient, createApiClient, sigV4Signer } from './api-client.ts';
 import { CliError, UsageError } from './errors.ts';
 
-export const DEFAULT_STAGE = 'dev';
-export const API_URL_ENV = 'PAYOUT_LINK_TRACKER_API_URL';
+const DEFAULT_STAGE = 'dev';
+const API_URL_ENV = 'PAYOUT_LINK_TRACKER_API_URL';
 
 export interface TargetOptions {
   stage?: string | undefined;
@@ -99,7 +99,7 @@ async function regionFromChain(): Promise<Provider<string>> {
 }
 
 /** The `ApiUrl` output of `PayoutLinkTracker-<stage>` (CloudFormation DescribeStacks). */
-export async function stackApiUrl(stage: string, deps: TargetDeps = {}): Promise<string> {
+async function stackApiUrl(stage: string, deps: TargetDeps = {}): Promise<string> {
   return stackOutput(stage, 'ApiUrl', deps, `give --api-url or ${API_URL_ENV}`);
 }
 

@@ -3,7 +3,7 @@ import * as z from '#shared/zod.ts';
 import { type JsonSecret, jsonSecret } from './json-secret.ts';
 
 /** The InstantPay secret of a stage: `{clientId, clientSecret, endpointIp, authCode?: "1", baseUrl?}`. */
-export const InstantPayCredentialsSchema = z.object({
+const InstantPayCredentialsSchema = z.object({
   clientId: z.string().check(z.minLength(1)),
   clientSecret: z.string().check(z.minLength(1)),
   endpointIp: z.string().check(z.minLength(1)),
@@ -14,7 +14,7 @@ export type InstantPayCredentials = z.infer<typeof InstantPayCredentialsSchema>;
 
 export type CredentialsSource = JsonSecret<InstantPayCredentials>;
 
-export const CREDENTIALS_PLACEHOLDER_HINT =
+const CREDENTIALS_PLACEHOLDER_HINT =
   'set it to {"clientId": ..., "clientSecret": ..., "endpointIp": ...} (see README, "Set the InstantPay secret").';
 
 export function instantPayCredentials(options: {

@@ -17,7 +17,7 @@ import { type HttpAnswer, type HttpGet, keepAliveGet } from './http-get.ts';
 import { describeIssues, type Envelope, EnvelopeSchema, TrackDataSchema } from './schemas.ts';
 import { classifyStatusCode, DOWNTIME_CODES } from './status-codes.ts';
 
-export const DEFAULT_BASE_URL = 'https://api.instantpay.in';
+const DEFAULT_BASE_URL = 'https://api.instantpay.in';
 /** What callers are told to wait when the upstream is pending or down and gave no `Retry-After`. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 const DOWNTIME_RETRY_AFTER_SECONDS = 60;

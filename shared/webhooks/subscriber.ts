@@ -30,7 +30,7 @@ const NON_PUBLIC_NAMES = new Set([
 const NON_PUBLIC_SUFFIXES = ['.internal', '.local', '.localdomain', '.home.arpa', '.lan'];
 
 /** The stage whose receivers may be on loopback (`npm start`); never a deployed one. */
-export const LOOPBACK_STAGE = 'local';
+const LOOPBACK_STAGE = 'local';
 
 export function loopbackAllowedIn(stage: string): boolean {
   return stage === LOOPBACK_STAGE;
