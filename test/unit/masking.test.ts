@@ -182,6 +182,8 @@ describe('maskText: what is not personal is kept whole, and never joined to a nu
     ['a date-time to the nanosecond with an offset', '2026-12-03T09:05:00.123456789+05:30'],
     ['a date-time with a compact offset', '2026-12-03T15:30:00+0530'],
     ['a date-time to the minute with an offset', '2026-12-03T15:30+05:30'],
+    ['a date-time to the minute with a compact offset', '2026-12-03T15:30+0530'],
+    ['a local date-time to the nanosecond', '2026-12-03T10:00:00.123456789'],
     ['a date-time with a negative offset', '2026-12-03T15:30:00-08:00'],
     ['a day-first date in single digits', '7/5/2024'],
     ['a day-first date with dots', '07.05.2024'],

@@ -126,6 +126,18 @@ describe('postWebhook: reading the answer', () => {
     expect(result).toMatchObject({ status: 503, retryAfter: '120', bodyBytesRead: 4 });
   });
 
+  it('reads a short answer to its end, however the subscriber splits it', async () => {
+    const { port } = await receiver((res) => {
+      res.writeHead(200);
+      res.write('received, ');
+      setTimeout(() => res.end('thanks'), 100);
+    });
+
+    const result = await postWebhook({ ...attempt(`http://127.0.0.1:${port}/`), allowLoopback: true });
+
+    expect(result).toMatchObject({ status: 200, bodyBytesRead: 16 });
+  });
+
   it('reads at most a bounded prefix of an endless answer, then drops the connection', async () => {
     let dropped: () => void = () => {};
     const connectionDropped = new Promise<void>((resolve) => {
