@@ -16,7 +16,7 @@ import { signatureHeader } from './signing.ts';
 import { subscriberHost, subscriberUrlProblems } from './subscriber.ts';
 import { addressAllowed } from './subscriber-address.ts';
 
-const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
+export const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
 
 /** How much of an answer's body is read: a delivery needs only the status and `Retry-After`. */
 export const MAX_ANSWER_BYTES = 4096;
@@ -40,7 +40,7 @@ export interface AttemptResult {
 /** Every address a name resolves to, as the system resolver gives them (`dns.lookup`). */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
 
-const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
+export const resolveHost: ResolveHost = (hostname) => lookup(hostname, { all: true });
 
 export interface DeliveryNetwork {
   /** Loopback receivers are allowed (the local stage, tests); nothing else that is not public ever is. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskAccountNumber, maskText } from '#shared/masking.ts';
+import { maskAccountNumber, maskNumber, maskText } from '#shared/masking.ts';
 
 describe('maskText', () => {
   it('masks the sample activity as the contract shows', () => {
@@ -77,6 +77,15 @@ describe('maskText: numbers as people write them', () => {
     ['tel=+918430454547', 'tel=+9184XXXXXX47'],
   ])('masks a number glued to letters, _ or punctuation: %s', (text, masked) => {
     expect(maskText(text)).toBe(masked);
+  });
+
+  it.each([
+    ['+44 8430454547', '+XXXXXXXX4547'],
+    ['+447700900123', '+XXXXXXXX0123'],
+    ['918430 454547', 'XXXXXXXX4547'],
+    ['918430-454547', 'XXXXXXXX4547'],
+  ])('masks %s, not an Indian mobile number as written, as an account number (%s)', (written, masked) => {
+    expect(maskText(`call ${written} now`)).toBe(`call ${masked} now`);
   });
 
   it('masks two numbers side by side without showing more of either', () => {
@@ -163,6 +172,45 @@ describe('maskText: numbers as people write them', () => {
   });
 });
 
+describe('maskText: what is not personal is kept whole, and never joined to a number beside it', () => {
+  it.each([
+    ['an ISO date', '2024-05-07'],
+    ['an ISO date late in the year', '2023-12-19'],
+    ['an ISO date on the 31st', '2023-10-31'],
+    ["InstantPay's date-time", '2023-12-12 14:51:31'],
+    ['a UTC date-time to the nanosecond', '2026-12-03T23:59:59.123456789Z'],
+    ['a date-time to the nanosecond with an offset', '2026-12-03T09:05:00.123456789+05:30'],
+    ['a date-time with a compact offset', '2026-12-03T15:30:00+0530'],
+    ['a date-time to the minute with an offset', '2026-12-03T15:30+05:30'],
+    ['a date-time to the minute with a compact offset', '2026-12-03T15:30+0530'],
+    ['a local date-time to the nanosecond', '2026-12-03T10:00:00.123456789'],
+    ['a date-time with a negative offset', '2026-12-03T15:30:00-08:00'],
+    ['a day-first date in single digits', '7/5/2024'],
+    ['a day-first date with dots', '07.05.2024'],
+    ['a day-first date with dashes', '12-12-2023'],
+    ['a day-first date on the 31st', '31/10/2023'],
+    ['a day-first date on the 29th', '29-02-2024'],
+    ['a day-first date of the last century', '1/12/1999'],
+    ['a time in one-digit hours', '9:05'],
+    ['a time with seconds', '14:51:31'],
+    ['a time late in the day', '23:59'],
+    ['a time to the minute', '10:00'],
+    ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
+    [
+      "InstantPay's ipay_uuid with digits in its suffix",
+      'h0009ad8a2eb-7790-4fe2-a9af-8cdb732d668c-Wb123456789X',
+    ],
+    ["InstantPay's order id", '1231212092131KTMDF'],
+    ['an amount', '120.11'],
+    ['an amount to one place', '12345678.5'],
+    ['an amount under one', '0.99'],
+  ])('keeps %s (%s) beside a phone number, which alone is masked', (_what, kept) => {
+    expect(maskText(`${kept} 8430454547`)).toBe(`${kept} 84XXXXXX47`);
+    expect(maskText(`8430454547 ${kept}`)).toBe(`84XXXXXX47 ${kept}`);
+    expect(maskText(`at ${kept}, 8430454547`)).toBe(`at ${kept}, 84XXXXXX47`);
+  });
+});
+
 describe('maskText: hostile input', () => {
   // An upstream answer is up to 1 MB of text, masked before anything else. Masking time must grow
   // with the text, not its square: 100 KB of digits took 40 s before the fix, 1 MB would take an
@@ -189,9 +237,22 @@ describe('maskText: hostile input', () => {
   }, 40_000);
 });
 
+describe('maskNumber', () => {
+  it('masks a phone or account number given as a JSON number, to the masked string', () => {
+    expect(maskNumber(8430454547)).toBe('84XXXXXX47');
+    expect(maskNumber(7770007428585742)).toBe('XXXXXXXXXXXX5742');
+  });
+
+  it('keeps amounts and counts as the numbers they are', () => {
+    for (const value of [120.11, 0.5, 500, 12345678, -3]) expect(maskNumber(value)).toBe(value);
+  });
+});
+
 describe('maskAccountNumber', () => {
-  it('keeps only the last four digits', () => {
+  it('keeps only the last four digits, and none of a number of four digits or fewer', () => {
     expect(maskAccountNumber('7770007428585742')).toBe('XXXXXXXXXXXX5742');
+    expect(maskAccountNumber('12345')).toBe('X2345');
+    expect(maskAccountNumber('1234')).toBe('XXXX');
     expect(maskAccountNumber('123')).toBe('XXX');
   });
 

@@ -9,7 +9,7 @@ import {
 import { diffObservation } from '#shared/link/diff-observation.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
 import { newLinkState } from '#shared/link/link-state.ts';
-import { nextCheckAt } from '#shared/link/recheck-schedule.ts';
+import { DEFAULT_SCHEDULE, nextCheckAt } from '#shared/link/recheck-schedule.ts';
 import { LINK_ID, observation, SAMPLE_ACTIVITY, storedState, T0 } from './fixtures.ts';
 
 const NOW = T0 + 400;
@@ -121,6 +121,20 @@ describe('applyObservation', () => {
     const next = applyObservation(stored, observed, [], NOW, schedule);
 
     expect(next.activity).toEqual(SAMPLE_ACTIVITY.slice(0, 3));
+  });
+
+  it('takes an answer with as many entries as recorded, so entries stored before a masking fix are stored masked anew', () => {
+    const stored = storedState({
+      activity: [
+        SAMPLE_ACTIVITY[0]!,
+        { status: 'Sent to +91 84304 54547', activityAt: '2023-12-12 14:51:26' },
+      ],
+    });
+    const observed = observation({ activity: SAMPLE_ACTIVITY.slice(0, 2) });
+
+    expect(applyObservation(stored, observed, [], NOW, schedule).activity).toEqual(
+      SAMPLE_ACTIVITY.slice(0, 2),
+    );
   });
 
   it.each(['CLAIMED', 'CANCELLED', 'EXPIRED'])('stops watching a link observed %s', (status) => {
@@ -256,6 +270,39 @@ describe('applyFailedCheck', () => {
 });
 
 describe('applyFailedCheck: a link is not watched forever', () => {
+  it('records no statuscode when InstantPay gave none (no empty attribute to store)', () => {
+    const next = applyFailedCheck(storedState(), NOW, schedule, TIMEOUT, GIVE_UP);
+
+    expect(next.lastError).toStrictEqual({ error: 'UpstreamUnavailableError', at: NOW });
+  });
+
+  it('never ends watching a final link, whatever its checks answer', () => {
+    const stored = storedState({
+      status: 'CLAIMED',
+      expiresAt: NOW - 30 * DAY,
+      failingSince: NOW - 30 * DAY,
+      nextCheckAt: null,
+    });
+
+    for (const failure of [TIMEOUT, UNKNOWN_LINK])
+      expect(applyFailedCheck(stored, NOW, schedule, failure, GIVE_UP).watchEnded).toBeNull();
+  });
+
+  it('gives up by default after 7 days of non-transient errors, or a day past expiresAt', () => {
+    const giveUp: GiveUpConfig = DEFAULT_SCHEDULE;
+    const failing = storedState({ failingSince: NOW - 7 * DAY });
+    const expired = storedState({ expiresAt: NOW - DAY });
+
+    expect(applyFailedCheck(failing, NOW - 1, schedule, UNKNOWN_LINK, giveUp).watchEnded).toBeNull();
+    expect(applyFailedCheck(failing, NOW, schedule, UNKNOWN_LINK, giveUp).watchEnded?.reason).toBe(
+      'upstream-errors',
+    );
+    expect(applyFailedCheck(expired, NOW - 1, schedule, TIMEOUT, giveUp).watchEnded).toBeNull();
+    expect(applyFailedCheck(expired, NOW, schedule, TIMEOUT, giveUp).watchEnded?.reason).toBe(
+      'expired-unreachable',
+    );
+  });
+
   it('remembers the first non-transient error and the last error, never a message', () => {
     const stored = storedState({ nextCheckAt: NOW });
 
@@ -325,6 +372,16 @@ describe('applyFailedCheck: a link is not watched forever', () => {
 
     expect(next.watchEnded?.reason).toBe('upstream-errors');
   });
+
+  it('compresses the grace past expiresAt with the schedule', () => {
+    const local = { ...GIVE_UP, scale: 1 / 60 };
+    const stored = storedState({ expiresAt: NOW - DAY / 60 });
+
+    expect(applyFailedCheck(stored, NOW - 1, schedule, TIMEOUT, local).watchEnded).toBeNull();
+    expect(applyFailedCheck(stored, NOW, schedule, TIMEOUT, local).watchEnded?.reason).toBe(
+      'expired-unreachable',
+    );
+  });
 });
 
 describe('applyObservation: watching', () => {
@@ -353,5 +410,14 @@ describe('applyObservation: watching', () => {
     expect(next.status).toBe('PROCESSING');
     expect(next.nextCheckAt).toBeNull();
     expect(next.watchEnded).toEqual({ reason: 'unwatched', at: NOW - 5 });
+  });
+
+  it('a scheduled check of a watched link keeps it watched', () => {
+    const stored = storedState({ nextCheckAt: NOW });
+
+    const next = applyObservation(stored, observation(), [], NOW, schedule, { keepUnwatched: true });
+
+    expect(next.nextCheckAt).not.toBeNull();
+    expect(next.watchEnded).toBeNull();
   });
 });

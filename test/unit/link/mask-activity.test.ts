@@ -163,6 +163,49 @@ describe('maskActivity', () => {
     });
   });
 
+  it('passes the time, order id, account type and IFSC through as InstantPay sent them, whatever they hold', () => {
+    // Fields the contract names as not personal: never run through the text masker, even when a
+    // future format makes them look like a number.
+    const entry = {
+      ...VERIFIED,
+      activityAt: '1702372891000',
+      orderId: '84304545470001',
+      accountType: '9876543210',
+      accountIfsc: '777000742858',
+    } as LinkActivity;
+
+    expect(maskActivity(entry)).toEqual({ ...entry, accountNumber: 'XXXXXXXXXXXX5742' });
+  });
+
+  it('masks a short account number to its last four digits, given as a string or a number', () => {
+    for (const accountNumber of ['12345678', 12345678]) {
+      const entry = { ...VERIFIED, accountNumber } as unknown as LinkActivity;
+      expect(maskActivity(entry).accountNumber).toBe('XXXX5678');
+    }
+  });
+
+  it('keeps a number only where the key names an amount or a time as its last word', () => {
+    const entry = {
+      ...CREATED,
+      timestamp: 1702372891,
+      eventTimestamp: 1702372891,
+      mobileAtHome: 8430454547,
+    } as LinkActivity;
+
+    expect(maskActivity(entry)).toEqual({
+      ...CREATED,
+      timestamp: 1702372891,
+      eventTimestamp: 1702372891,
+      mobileAtHome: '84XXXXXX47',
+    });
+  });
+
+  it('keeps booleans and nulls of extra fields as they are', () => {
+    const entry = { ...CREATED, verified: true, notified: false, reason: null } as LinkActivity;
+
+    expect(maskActivity(entry)).toStrictEqual(entry);
+  });
+
   it('keeps what is not personal: the time, order id, IFSC and type, amounts, counts and times as numbers', () => {
     const entry = {
       ...VERIFIED,

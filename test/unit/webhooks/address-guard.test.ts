@@ -162,6 +162,13 @@ describe('the subscriber address guard', () => {
     );
   });
 
+  it('counts what is not an IP address at all as special, in any stage', () => {
+    for (const text of ['', 'hooks.example.com', '256.1.1.1', '::g', '1.2.3.4/8']) {
+      expect(addressClass(text), text).toBe('special');
+      expect(addressAllowed(text, { allowLoopback: true })).toBe(false);
+    }
+  });
+
   it('refuses a name at delivery when any one of its addresses is special, without connecting or naming it', async () => {
     await fc.assert(
       fc.asyncProperty(
