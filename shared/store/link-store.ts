@@ -21,7 +21,14 @@ import type { LinkObservation } from '#shared/link/link-observation.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
 import * as z from '#shared/zod.ts';
-import { DUE_INDEX, DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';
+import {
+  DUE_INDEX,
+  DUE_SHARDS,
+  LEASE_PK_PREFIX,
+  LINK_PK_PREFIX,
+  OUTBOX_INDEX,
+  STATE_INDEX,
+} from './table-definition.ts';
 
 /** Module-level default: one client per container. */
 let defaultDocumentClient: DynamoDBDocumentClient | undefined;
@@ -93,16 +100,16 @@ const CONTENTION_REASONS = new Set([
 ]);
 
 export function linkKey(linkId: string) {
-  return { pk: `LINK#${linkId}`, sk: LINK_SK };
+  return { pk: `${LINK_PK_PREFIX}${linkId}`, sk: LINK_SK };
 }
 
 /** A due-index shard's lease item: in no index (it has none of their keys). */
 function leaseKey(shard: string) {
-  return { pk: `LEASE#${shard}`, sk: LEASE_SK };
+  return { pk: `${LEASE_PK_PREFIX}${shard}`, sk: LEASE_SK };
 }
 
 function changeKey(linkId: string, sequence: number) {
-  return { pk: `LINK#${linkId}`, sk: `CHANGE#${String(sequence).padStart(10, '0')}` };
+  return { pk: `${LINK_PK_PREFIX}${linkId}`, sk: `CHANGE#${String(sequence).padStart(10, '0')}` };
 }
 
 /** FNV-1a: a stable, well-spread shard for a link id. */
@@ -379,7 +386,7 @@ export class LinkStore {
       }),
     );
     const due = (page.Items ?? []).map((item) => ({
-      linkId: (item.pk as string).slice('LINK#'.length),
+      linkId: (item.pk as string).slice(LINK_PK_PREFIX.length),
       nextCheckAt: item.nextCheckAt as number,
     }));
     return { due, lastKey: page.LastEvaluatedKey };
