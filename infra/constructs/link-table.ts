@@ -13,8 +13,6 @@ import {
   DUE_INDEX,
   INDEXES,
   type KeyAttribute,
-  LEASE_PK_PREFIX,
-  LINK_PK_PREFIX,
   OUTBOX_INDEX,
   STATE_INDEX,
   TABLE_KEYS,
@@ -34,10 +32,6 @@ export interface TableAccess {
   readonly queryIndexes?: readonly string[];
   /** Only items with these partition keys (`dynamodb:LeadingKeys`); no access at all when empty. */
   readonly leadingKeys?: readonly string[];
-  /** Only items whose partition key starts with one of these (`dynamodb:LeadingKeys`, `StringLike`). */
-  readonly leadingKeyPrefixes?: readonly string[];
-  /** Further item actions, each on its own partition keys (the recheck's lease items). */
-  readonly also?: readonly TableAccess[];
 }
 
 /**
@@ -58,14 +52,13 @@ export const TABLE_ACCESS = {
     queryIndexes: [STATE_INDEX.indexName],
   },
   /**
-   * On link and change items only: markPublished/touch (Update), getLink, saveState/commitChanges
-   * (Put); queryDue/countDue (due), listUnpublished (outbox); on the shard lease items, take/renew/release (Update).
+   * markPublished/touch and the shard leases' take/renew/release (Update), getLink,
+   * saveState/commitChanges (Put), queryDue/countDue (due), listUnpublished (outbox). Link ids are
+   * open-ended, so no exact `dynamodb:LeadingKeys` list can narrow this (the house allows no pattern).
    */
   recheckPending: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    leadingKeyPrefixes: [LINK_PK_PREFIX],
     queryIndexes: [DUE_INDEX.indexName, OUTBOX_INDEX.indexName],
-    also: [{ actions: ['dynamodb:UpdateItem'], leadingKeyPrefixes: [LEASE_PK_PREFIX] }],
   },
   /** The per-subscriber state (the disabled flag after a 410): get and set, on its subscribers' keys (`leadingKeys`). */
   deliverWebhooks: {
@@ -114,23 +107,12 @@ export class LinkTable extends Construct {
     return `${this.table.tableArn}/index/${indexName}`;
   }
 
-  /**
-   * Exactly the access given: the actions on the table (on `leadingKeys` or `leadingKeyPrefixes`
-   * only, if given), `dynamodb:Query` on the named indexes, then each of `also`.
-   */
+  /** Exactly the access given: the actions on the table (on `leadingKeys` only, if given), `dynamodb:Query` on the named indexes. */
   grant(fn: TrackerFunction, access: TableAccess): void {
-    for (const more of access.also ?? []) this.grant(fn, more);
     if (access.leadingKeys) {
       if (access.leadingKeys.length === 0) return;
       fn.allow(access.actions, [this.table.tableArn], {
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...access.leadingKeys] },
-      });
-    } else if (access.leadingKeyPrefixes) {
-      if (access.leadingKeyPrefixes.length === 0) return;
-      fn.allow(access.actions, [this.table.tableArn], {
-        'ForAllValues:StringLike': {
-          'dynamodb:LeadingKeys': access.leadingKeyPrefixes.map((prefix) => `${prefix}*`),
-        },
       });
     } else fn.allow(access.actions, [this.table.tableArn]);
     if (access.queryIndexes?.length) {

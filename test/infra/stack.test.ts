@@ -753,23 +753,13 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       );
     });
 
-    it('gives recheck-pending only link and change items, an update of the shard lease items, the due and outbox indexes, the bus and the InstantPay secret', () => {
+    it('gives recheck-pending its table items, the due and outbox indexes, the bus and the InstantPay secret', () => {
       const table = `arn(${tableId()})`;
       expect(grantsOfRole(template(), roleOf('recheck-pending'))).toEqual(
         [
           ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('recheck-pending')})`),
           ...grants(XRAY_ACTIONS, '*'),
-          // `LINK#<id>` items (the link and its changes) and `LEASE#<shard>` items, nothing else of the table.
-          ...grantsIf(
-            { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LINK#*'] } },
-            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-            table,
-          ),
-          ...grantsIf(
-            { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEASE#*'] } },
-            ['dynamodb:UpdateItem'],
-            table,
-          ),
+          ...grants(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table),
           ...grants(['dynamodb:Query'], `${table}/index/due`, `${table}/index/outbox`),
           ...grants(['events:PutEvents'], `arn(${busId()})`),
           ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
