@@ -10,22 +10,21 @@ export const FIGURES = {
   checksPerWatchedLinkDay: 53.0,
   /** adaptiveRecordedChangesPerLink / adaptiveCallsPerLink: the share of checks that record a change. */
   changedShare: 2.21 / 67.3,
-  /** dynamoWritesPerScheduledCheck.unchanged.info.withoutLeases (before issue 18: claim + state write = 2). */
+  /** dynamoWritesPerScheduledCheck.unchanged (before issue 18: claim + state write = 2). */
   writesPerUnchangedCheck: { before: 2, after: 1.0 },
   /** dynamoWritesPerScheduledCheck.changed.info.writeUnitsPerCheck without the leases (before: claim + 5). */
   itemWruPerChangedCheck: { before: 6, after: 6.0 },
-  /** Lease writes per run: one take and one release per due shard (16 shards), measured 32 per sweep. */
+  /** dynamoWritesPerScheduledCheck.leaseWritesPerRun: one take and one release per due shard (16 shards). */
   leaseWritesPerRun: { before: 0, after: 32 },
   /** Issue 16's webhook attempt log: DynamoDB writes per delivery attempt (1 when present, 0 before). */
   attemptLogWritesPerAttempt: 1,
 } as const;
 
 /**
- * List prices, US East (N. Virginia): no ap-south-1 figure was found in the sources searched, so
- * us-east-1, read on 2026-12-03 from https://aws.amazon.com/dynamodb/pricing/on-demand/,
- * https://aws.amazon.com/lambda/pricing/, https://aws.amazon.com/eventbridge/pricing/ (custom events
- * and Scheduler), https://aws.amazon.com/sqs/pricing/ and https://aws.amazon.com/cloudwatch/pricing/.
- * Free tiers are left out.
+ * List prices, US East (N. Virginia): no ap-south-1 price list was among the sources at hand. The
+ * DynamoDB on-demand page and the Scheduler rows of AWS's price list were read on 2026-12-03; the
+ * Lambda, EventBridge, SQS and CloudWatch Logs prices are AWS's long-standing list prices, not re-read
+ * that day (docs/SCALING.md names the pages). Free tiers are left out.
  */
 export const PRICES = {
   perMillionWru: 0.625,
@@ -142,11 +141,13 @@ function figuresFrom(file: string): typeof FIGURES {
   >;
   const info = (key: string, name: string) => bench[key]?.info?.[name]?.value ?? undefined;
   const perDay = info('pollingCallsRatio', 'adaptiveCallsPerWatchedLinkDay');
-  const unchanged = info('dynamoWritesPerScheduledCheck.unchanged', 'withoutLeases');
+  const unchanged = bench['dynamoWritesPerScheduledCheck.unchanged']?.value ?? undefined;
+  const leases = bench['dynamoWritesPerScheduledCheck.leaseWritesPerRun']?.value ?? undefined;
   return {
     ...FIGURES,
     ...(perDay ? { checksPerWatchedLinkDay: perDay } : {}),
     ...(unchanged !== undefined ? { writesPerUnchangedCheck: { before: 2, after: unchanged } } : {}),
+    ...(leases !== undefined ? { leaseWritesPerRun: { before: 0, after: leases } } : {}),
   } as typeof FIGURES;
 }
 

@@ -108,9 +108,9 @@ describe('reliability: InstantPay failing', () => {
     };
     /** A link still not final in the table: a GET of a final one is answered from it, asking InstantPay nothing. */
     const notFinal = async () => {
-      for (const link of links) {
-        const state = await world.store.getLink(link.linkId);
-        if (state && !isFinal(state.status)) return link.linkId;
+      for (const { linkId } of links) {
+        const state = linkId ? await world.store.getLink(linkId) : undefined;
+        if (linkId && state?.status && !isFinal(state.status)) return linkId;
       }
       throw new Error('every link is final: nothing left to ask InstantPay about');
     };
