@@ -40,7 +40,6 @@ export function createRecheck(
         rateLimit,
         remainingTimeMs: () => context.getRemainingTimeInMillis(),
         stopBeforeMs: config.stopBeforeMs,
-        leaseMs: context.getRemainingTimeInMillis() + 60_000,
       },
     );
     const { detectionDelaySeconds, ...counts } = summary;

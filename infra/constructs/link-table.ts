@@ -51,7 +51,11 @@ export const TABLE_ACCESS = {
     ],
     queryIndexes: [STATE_INDEX.indexName],
   },
-  /** claim/markPublished/touch (Update), getLink, saveState/commitChanges (Put), queryDue/countDue (due), listUnpublished (outbox). */
+  /**
+   * markPublished/touch and the shard leases' take/renew/release (Update), getLink,
+   * saveState/commitChanges (Put), queryDue/countDue (due), listUnpublished (outbox). Link ids are
+   * open-ended, so no exact `dynamodb:LeadingKeys` list can narrow this (the house allows no pattern).
+   */
   recheckPending: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     queryIndexes: [DUE_INDEX.indexName, OUTBOX_INDEX.indexName],

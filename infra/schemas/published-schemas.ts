@@ -240,13 +240,22 @@ export function openApiDocument(): JsonSchema {
         get: {
           operationId: 'trackLink',
           summary:
-            'Check the link at InstantPay now, record and publish any change, and watch it if not final',
+            'The link now: checked at InstantPay unless final, any change recorded and published, watched if not final',
+          description: [
+            'A link whose status is final (`CLAIMED`, `CANCELLED`, `EXPIRED`) is answered from the stored state,',
+            'without asking InstantPay: a final status never changes. Any other link is checked at InstantPay',
+            'now, so the answer is fresh (its `lastCheckedAt` is the time of this request), unless',
+            '`maxAgeSeconds` is given and the stored state was checked at most that many seconds ago: then the',
+            'stored state is the answer, at most `maxAgeSeconds` old (`lastCheckedAt` says when it was checked),',
+            'and InstantPay is not asked. Leave `maxAgeSeconds` out (or give 0) for a fresh answer.',
+          ].join(' '),
           parameters: [
             {
               name: 'maxAgeSeconds',
               in: 'query',
               schema: { type: 'integer', minimum: 0, maximum: 86_400 },
-              description: 'Answer from the stored state when it was checked at most this long ago',
+              description:
+                'How old an answer may be, in seconds: the stored state is answered without asking InstantPay when it was checked at most this long ago. A final link is answered from the stored state whatever its age.',
             },
           ],
           responses: {

@@ -19,4 +19,6 @@ export const DEFAULTS = {
   recheckParallelRuns: 1,
   /** `RECHECK_STOP_BEFORE_MS`: a run takes no new link when less than this is left of it. */
   recheckStopBeforeMs: 15_000,
+  /** A shard's lease outlives the run that holds it by this (the clocks of two runs may differ a little). */
+  recheckLeaseMarginMs: 5_000,
 } as const;

@@ -8,6 +8,11 @@ interface ShardCursor {
   exhausted: boolean;
 }
 
+/** A due link and the shard it came from. */
+export interface ShardDueLink extends DueLink {
+  shard: string;
+}
+
 /**
  * Due links of several shards, merged oldest first, read a page at a time. Safe for concurrent
  * callers: each `next()` hands out a different link.
@@ -23,13 +28,23 @@ export class DueLinks {
     private readonly pageSize = 100,
   ) {}
 
-  next(): Promise<DueLink | undefined> {
+  next(): Promise<ShardDueLink | undefined> {
     const turn = this.lock.then(() => this.take());
     this.lock = turn.catch(() => {});
     return turn;
   }
 
-  private async take(): Promise<DueLink | undefined> {
+  /** Hands out nothing more of this shard (its lease is lost): what is left is its holder's. */
+  drop(shard: string): void {
+    for (const cursor of this.cursors ?? []) {
+      if (cursor.shard !== shard) continue;
+      cursor.buffer = [];
+      cursor.exhausted = true;
+      cursor.lastKey = undefined;
+    }
+  }
+
+  private async take(): Promise<ShardDueLink | undefined> {
     if (!this.cursors) {
       this.cursors = this.shards.map((shard) => ({
         shard,
@@ -49,7 +64,7 @@ export class DueLinks {
     const link = oldest.buffer.shift();
     // Keep every non-exhausted shard's head in memory so the merge stays oldest first.
     if (oldest.buffer.length === 0 && !oldest.exhausted) await this.refill(oldest);
-    return link;
+    return link && { ...link, shard: oldest.shard };
   }
 
   /**

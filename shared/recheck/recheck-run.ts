@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '#shared/clock.ts';
+import { DEFAULTS } from '#shared/config/defaults.ts';
 import { InstantPayError } from '#shared/instantpay/errors.ts';
 import { parseIst } from '#shared/instantpay/ist-time.ts';
 import type { LinkChange } from '#shared/link/link-event.ts';
@@ -6,6 +8,7 @@ import type { Log } from '#shared/observability/log.ts';
 import { failedCheckOf, type LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { DueLinks } from './due-links.ts';
 import { PublishBuffer } from './publish-buffer.ts';
+import { ShardLeases } from './shard-leases.ts';
 import type { SweepStore } from './sweep-store.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
@@ -20,8 +23,10 @@ export interface RecheckOptions {
   remainingTimeMs: () => number;
   /** Stop taking new links when less than this is left, so the ones in flight finish in time. */
   stopBeforeMs: number;
-  /** How long a claimed link stays claimed if this run dies before recording its check. */
-  leaseMs: number;
+  /** A shard's lease lasts the invocation's remaining time plus this, so it outlives the run. */
+  leaseMarginMs?: number;
+  /** The holder written on the leases: a fresh id per run unless given. */
+  runId?: string;
   pageSize?: number;
   republishLimit?: number;
 }
@@ -30,10 +35,12 @@ export interface RecheckSummary {
   linksChecked: number;
   transitionsRecorded: number;
   upstreamErrors: number;
-  /** Other failures (the table or the bus): a claimed link is released, due again 30 s later. */
+  /** Other failures (the table or the bus): the link stays due for the next run. */
   otherErrors: number;
-  /** Links another run or an on-demand check took first. */
-  claimConflicts: number;
+  /** Shards with due links whose lease another run held: left to that run. */
+  leaseConflicts: number;
+  /** Shards whose lease this run lost while it held it: it took none of their links after. */
+  leasesLost: number;
   republished: number;
   /** Changes still unpublished after this run's republish attempt. */
   unpublished: number;
@@ -51,18 +58,19 @@ export interface RecheckSummary {
 }
 
 export interface RecheckDeps {
-  /** Checks each claimed link, records failures, publishes and republishes. */
+  /** Checks each due link, records failures, publishes and republishes. */
   tracker: LinkTracker;
-  /** The due links, their claims and the backlog and outbox figures. */
+  /** The due links, the shards' leases and the backlog and outbox figures. */
   store: SweepStore;
   clock?: Clock;
   log?: Log;
 }
 
 /**
- * One scheduled run: republish what earlier failures left in the outbox, then check every due link
- * of the owned shards, oldest first, with bounded concurrency and an upstream rate limit, until the
- * time budget says stop. The rest is left for the next run.
+ * One scheduled run: republish what earlier failures left in the outbox, take the lease of each owned
+ * shard that has links due, then check every due link of those shards, oldest first, with bounded
+ * concurrency and an upstream rate limit, until the time budget says stop. The rest is left for the
+ * next run. A check of an unchanged link is then its one conditional write: no per-link claim.
  */
 export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Promise<RecheckSummary> {
   const { tracker, store } = deps;
@@ -72,7 +80,8 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
     transitionsRecorded: 0,
     upstreamErrors: 0,
     otherErrors: 0,
-    claimConflicts: 0,
+    leaseConflicts: 0,
+    leasesLost: 0,
     republished: 0,
     unpublished: 0,
     outboxBacklog: 0,
@@ -85,6 +94,8 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
     stoppedEarly: false,
   };
   const outOfTime = () => options.remainingTimeMs() < options.stopBeforeMs;
+  /** Links a worker took from the index but gave back unchecked when time ran out. */
+  const taken: number[] = [];
 
   try {
     const republished = await tracker.republishPending(options.republishLimit ?? 500);
@@ -97,112 +108,125 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
   }
 
   const startedAt = clock.now();
-  const due = new DueLinks(store, options.shards, startedAt, options.pageSize ?? 100);
-  const outgoing = new PublishBuffer((changes) => tracker.publish(changes));
-  /** Links a worker took from the index but gave back unchecked when time ran out. */
-  const taken: number[] = [];
+  const leases = new ShardLeases(
+    store,
+    options.runId ?? randomUUID(),
+    clock,
+    () => options.remainingTimeMs() + (options.leaseMarginMs ?? DEFAULTS.recheckLeaseMarginMs),
+  );
+  try {
+    const leased = await takeLeases(store, leases, options.shards, startedAt, summary, deps.log);
+    const due = new DueLinks(store, leased, startedAt, options.pageSize ?? 100);
+    await sweep(due);
+    await countBacklog(due);
+  } finally {
+    const unreleased = await leases.releaseAll();
+    summary.leasesLost = leases.lost;
+    // Not lost: an unreleased lease ends on its own, after the invocation could have ended.
+    if (unreleased > 0) deps.log?.warn('could not release shard leases', { count: unreleased });
+  }
 
-  async function worker(): Promise<void> {
-    for (;;) {
-      if (outOfTime()) {
-        summary.stoppedEarly = true;
-        return;
-      }
-      let next: Awaited<ReturnType<typeof due.next>>;
-      try {
-        next = await due.next();
-      } catch (error) {
-        // The due index could not be read: this worker stops; what is due stays due for the next run.
-        summary.otherErrors++;
-        deps.log?.error('could not read the due links', { error: errorName(error) });
-        return;
-      }
-      if (!next) return;
-      if (outOfTime()) {
-        summary.stoppedEarly = true;
-        taken.push(next.nextCheckAt);
-        return;
-      }
-      let claimed: Awaited<ReturnType<typeof store.claim>>;
-      try {
-        claimed = await store.claim(next.linkId, next.nextCheckAt, clock.now() + options.leaseMs);
-      } catch (error) {
-        // One failed write must not end the run: the link stays due for the next one.
-        summary.otherErrors++;
-        deps.log?.error('could not claim a due link', { linkId: next.linkId, error: errorName(error) });
-        continue;
-      }
-      if (!claimed) {
-        summary.claimConflicts++;
-        continue;
-      }
-      // After the claim, so a link another run took costs no upstream budget.
-      await options.rateLimit.take();
-      try {
-        const result = await tracker.check(next.linkId, {
-          trigger: 'scheduled',
-          known: { kind: 'read', state: claimed },
-          deferPublishing: true,
-        });
-        summary.linksChecked++;
-        summary.transitionsRecorded += result.changes.length;
-        if (result.finalConflict) summary.finalConflicts++;
-        outgoing.add(result.changes);
-        for (const change of result.changes) {
-          const delay = detectionDelaySeconds(change);
-          if (delay !== undefined) summary.detectionDelaySeconds.push(delay);
+  async function sweep(due: DueLinks): Promise<void> {
+    const outgoing = new PublishBuffer((changes) => tracker.publish(changes));
+
+    async function worker(): Promise<void> {
+      for (;;) {
+        if (outOfTime()) {
+          summary.stoppedEarly = true;
+          return;
         }
-      } catch (error) {
-        if (error instanceof InstantPayError) {
-          summary.upstreamErrors++;
-          summary.linksChecked++;
-          deps.log?.warn('scheduled check failed upstream', {
-            linkId: next.linkId,
-            error: error.name,
-            statuscode: error.statuscode,
-            httpStatus: error.httpStatus,
-          });
-          await tracker.recordFailure(claimed, failedCheckOf(error)).catch((failure: unknown) => {
-            deps.log?.error('could not record the failed check', {
-              linkId: next.linkId,
-              error: errorName(failure),
-            });
-          });
-        } else {
+        let next: Awaited<ReturnType<typeof due.next>>;
+        try {
+          next = await due.next();
+        } catch (error) {
+          // The due index could not be read: this worker stops; what is due stays due for the next run.
           summary.otherErrors++;
-          deps.log?.error('scheduled check failed', {
-            linkId: next.linkId,
-            error: errorName(error),
-            message: error instanceof Error ? error.message : undefined,
+          deps.log?.error('could not read the due links', { error: errorName(error) });
+          return;
+        }
+        if (!next) return;
+        await options.rateLimit.take();
+        if (outOfTime()) {
+          summary.stoppedEarly = true;
+          taken.push(next.nextCheckAt);
+          return;
+        }
+        // Only while the shard is this run's for as long as a check may take: else it is its holder's.
+        if (!(await leases.holds(next.shard, options.stopBeforeMs))) {
+          due.drop(next.shard);
+          continue;
+        }
+        try {
+          const result = await tracker.check(next.linkId, {
+            trigger: 'scheduled',
+            deferPublishing: true,
           });
-          // Not left claimed until the lease ends: due again shortly (unless another writer moved it).
-          await tracker.releaseClaim(claimed, RETRY_AFTER_FAILURE_MS);
+          summary.linksChecked++;
+          summary.transitionsRecorded += result.changes.length;
+          if (result.finalConflict) summary.finalConflicts++;
+          outgoing.add(result.changes);
+          for (const change of result.changes) {
+            const delay = detectionDelaySeconds(change);
+            if (delay !== undefined) summary.detectionDelaySeconds.push(delay);
+          }
+        } catch (error) {
+          if (error instanceof InstantPayError) {
+            summary.upstreamErrors++;
+            summary.linksChecked++;
+            deps.log?.warn('scheduled check failed upstream', {
+              linkId: next.linkId,
+              error: error.name,
+              statuscode: error.statuscode,
+              httpStatus: error.httpStatus,
+            });
+            const { linkId } = next;
+            await tracker
+              .recordScheduledFailure(linkId, next.nextCheckAt, failedCheckOf(error))
+              .catch((failure: unknown) => {
+                deps.log?.error('could not record the failed check', { linkId, error: errorName(failure) });
+              });
+          } else {
+            // Nothing was written: the link stays due, and the next run checks it again.
+            summary.otherErrors++;
+            deps.log?.error('scheduled check failed', {
+              linkId: next.linkId,
+              error: errorName(error),
+              message: error instanceof Error ? error.message : undefined,
+            });
+          }
         }
       }
     }
+
+    // Every worker finishes (none keeps checking after the run returns), and what was recorded goes out.
+    const workers = await Promise.allSettled(
+      Array.from({ length: Math.max(1, options.concurrency) }, () => worker()),
+    );
+    await outgoing.drain();
+    const crashed = workers.find(
+      (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+    );
+    if (crashed) throw crashed.reason;
+    summary.unpublished += outgoing.unpublished;
   }
 
-  // Every worker finishes (none keeps checking after the run returns), and what was recorded goes out.
-  const workers = await Promise.allSettled(
-    Array.from({ length: Math.max(1, options.concurrency) }, () => worker()),
-  );
-  await outgoing.drain();
-  const crashed = workers.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  if (crashed) throw crashed.reason;
-  summary.unpublished += outgoing.unpublished;
-
-  // The backlog is what this run left of the links due when it started: nothing when it finished,
-  // else what it read but did not take, plus a count of the pages it never read.
-  const left = due.remaining();
-  const unreadCounts = await Promise.all(
-    left.unread.map(({ shard, startKey }) => store.countDue(shard, startedAt, startKey)),
-  ).catch((error: unknown) => {
-    deps.log?.error('could not count the due backlog', { error: errorName(error) });
-    return [];
-  });
-  summary.dueBacklog = taken.length + left.buffered + unreadCounts.reduce((sum, count) => sum + count, 0);
-  const oldest = Math.min(left.oldest ?? Infinity, ...taken);
-  summary.oldestDueAgeSeconds = Number.isFinite(oldest) ? Math.max(0, (clock.now() - oldest) / 1000) : 0;
+  /**
+   * The backlog is what this run left of the links due when it started in the shards it held:
+   * nothing when it finished, else what it read but did not take, plus a count of the pages it
+   * never read.
+   */
+  async function countBacklog(due: DueLinks): Promise<void> {
+    const left = due.remaining();
+    const unreadCounts = await Promise.all(
+      left.unread.map(({ shard, startKey }) => store.countDue(shard, startedAt, startKey)),
+    ).catch((error: unknown) => {
+      deps.log?.error('could not count the due backlog', { error: errorName(error) });
+      return [];
+    });
+    summary.dueBacklog = taken.length + left.buffered + unreadCounts.reduce((sum, count) => sum + count, 0);
+    const oldest = Math.min(left.oldest ?? Infinity, ...taken);
+    summary.oldestDueAgeSeconds = Number.isFinite(oldest) ? Math.max(0, (clock.now() - oldest) / 1000) : 0;
+  }
 
   try {
     const outbox = await store.outboxStats();
@@ -216,8 +240,35 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
   return summary;
 }
 
-/** A claimed link whose check failed for a reason other than InstantPay is due again after this. */
-const RETRY_AFTER_FAILURE_MS = 30_000;
+/**
+ * Takes the lease of each shard that has links due (a shard with none costs no write), in parallel;
+ * answers the shards this run now holds. A shard another run holds is left to it.
+ */
+async function takeLeases(
+  store: SweepStore,
+  leases: ShardLeases,
+  shards: readonly string[],
+  now: number,
+  summary: RecheckSummary,
+  log: Log | undefined,
+): Promise<string[]> {
+  const outcomes = await Promise.all(
+    shards.map(async (shard) => {
+      try {
+        const probe = await store.queryDue(shard, now, 1);
+        if (probe.due.length === 0) return null;
+        if (await leases.take(shard)) return shard;
+        summary.leaseConflicts++;
+      } catch (error) {
+        // That shard waits for the next run; the others need not.
+        summary.otherErrors++;
+        log?.error('could not take a shard lease', { shard, error: errorName(error) });
+      }
+      return null;
+    }),
+  );
+  return outcomes.filter((shard): shard is string => shard !== null);
+}
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;

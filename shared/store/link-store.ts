@@ -22,7 +22,14 @@ import type { LinkObservation } from '#shared/link/link-observation.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import { isFinal } from '#shared/link/link-status.ts';
 import * as z from '#shared/zod.ts';
-import { DUE_INDEX, DUE_SHARDS, OUTBOX_INDEX, STATE_INDEX } from './table-definition.ts';
+import {
+  DUE_INDEX,
+  DUE_SHARDS,
+  LEASE_PK_PREFIX,
+  LINK_PK_PREFIX,
+  OUTBOX_INDEX,
+  STATE_INDEX,
+} from './table-definition.ts';
 
 /** Module-level default: one client per container. */
 let defaultDocumentClient: DynamoDBDocumentClient | undefined;
@@ -38,6 +45,7 @@ const OUTBOX_PARTITION = 'outbox';
 /** Changes the bus refused for good: kept, out of the outbox's way, for an operator (same index). */
 const QUARANTINE_PARTITION = 'quarantine';
 const LINK_SK = 'LINK';
+const LEASE_SK = 'LEASE';
 
 /** One page of a listing; `nextCursor` (opaque to callers) asks for the next, `null` on the last page. */
 export interface LinkPage {
@@ -93,11 +101,16 @@ const CONTENTION_REASONS = new Set([
 ]);
 
 export function linkKey(linkId: string) {
-  return { pk: `LINK#${linkId}`, sk: LINK_SK };
+  return { pk: `${LINK_PK_PREFIX}${linkId}`, sk: LINK_SK };
+}
+
+/** A due-index shard's lease item: in no index (it has none of their keys). */
+function leaseKey(shard: string) {
+  return { pk: `${LEASE_PK_PREFIX}${shard}`, sk: LEASE_SK };
 }
 
 function changeKey(linkId: string, sequence: number) {
-  return { pk: `LINK#${linkId}`, sk: `CHANGE#${String(sequence).padStart(10, '0')}` };
+  return { pk: `${LINK_PK_PREFIX}${linkId}`, sk: `CHANGE#${String(sequence).padStart(10, '0')}` };
 }
 
 /** FNV-1a: a stable, well-spread shard for a link id. */
@@ -168,6 +181,11 @@ function oldItem(error: { Item?: Record<string, unknown> }): LinkState | null {
   return error.Item ? fromItem(unmarshall(error.Item as never)) : null;
 }
 
+export interface TouchOptions {
+  /** Only while the link is watched (`nextCheckAt` set): a scheduled check never watches it again. */
+  onlyIfWatched?: boolean;
+}
+
 export interface LinkStoreOptions {
   tableName: string;
   client?: DynamoDBDocumentClient;
@@ -193,7 +211,8 @@ export class LinkStore {
   /**
    * The one-write path of a check that finds nothing new: moves the check counters and
    * `nextCheckAt` only if the stored link still has this status, activity and amount, the
-   * observation is not stale, and the computed `nextCheckAt` does not overshoot `expiresAt`.
+   * observation is not stale, the computed `nextCheckAt` does not overshoot `expiresAt`, and (for a
+   * scheduled check) the link is still watched.
    * Otherwise answers the stored item (no extra read) so the caller can diff.
    */
   async touchIfUnchanged(
@@ -201,6 +220,7 @@ export class LinkStore {
     nextCheckAt: number | null,
     now: number,
     expiryGraceMs: number,
+    options: TouchOptions = {},
   ): Promise<WriteResult> {
     const watching = nextCheckAt !== null;
     const finalStatus = isFinal(observed.status);
@@ -236,6 +256,7 @@ export class LinkStore {
     };
     let condition =
       'attribute_exists(pk) AND #status = :status AND activityCount = :count AND amount = :amount AND lastObservedAt <= :startedAt';
+    if (options.onlyIfWatched) condition += ' AND attribute_exists(nextCheckAt)';
     if (watching) {
       values[':next'] = nextCheckAt;
       values[':shard'] = dueShardOf(observed.linkId);
@@ -366,7 +387,7 @@ export class LinkStore {
       }),
     );
     const due = (page.Items ?? []).map((item) => ({
-      linkId: (item.pk as string).slice('LINK#'.length),
+      linkId: (item.pk as string).slice(LINK_PK_PREFIX.length),
       nextCheckAt: item.nextCheckAt as number,
     }));
     return { due, lastKey: page.LastEvaluatedKey };
@@ -405,27 +426,58 @@ export class LinkStore {
   }
 
   /**
-   * Claims a due link for one run: moves its `nextCheckAt` to `leaseUntil` only if it is still the
-   * value the run read, so two overlapping runs never check the same link twice. Answers the whole
-   * claimed item, or `null` when another run (or a check) got there first.
+   * Takes a due-index shard's lease for one run until `until`: one conditional write that succeeds
+   * when nobody holds it, its last lease ended before `now`, or this holder has it already (a retried
+   * write). Answers `false` when another run holds it.
    */
-  async claim(linkId: string, expectedNextCheckAt: number, leaseUntil: number): Promise<LinkState | null> {
+  async takeLease(shard: string, holder: string, until: number, now: number): Promise<boolean> {
+    return this.writeLease(shard, {
+      UpdateExpression: 'SET #holder = :holder, #until = :until, takenAt = :now REMOVE releasedAt',
+      ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #holder = :holder',
+      ExpressionAttributeValues: { ':holder': holder, ':until': until, ':now': now },
+    });
+  }
+
+  /** Moves the end of a lease this holder still holds; `false` when another run has taken it. */
+  async renewLease(shard: string, holder: string, until: number): Promise<boolean> {
+    return this.writeLease(shard, {
+      UpdateExpression: 'SET #until = :until',
+      ConditionExpression: '#holder = :holder',
+      ExpressionAttributeValues: { ':holder': holder, ':until': until },
+    });
+  }
+
+  /** Ends a lease this holder still holds, so the next run may take the shard at once. */
+  async releaseLease(shard: string, holder: string, now: number): Promise<boolean> {
+    return this.writeLease(shard, {
+      UpdateExpression: 'SET #until = :zero, releasedAt = :now',
+      ConditionExpression: '#holder = :holder',
+      ExpressionAttributeValues: { ':holder': holder, ':zero': 0, ':now': now },
+    });
+  }
+
+  private async writeLease(
+    shard: string,
+    update: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<boolean> {
     try {
-      const { Attributes } = await this.db.send(
+      await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: linkKey(linkId),
-          UpdateExpression: 'SET nextCheckAt = :lease, version = version + :one',
-          ConditionExpression: 'nextCheckAt = :expected',
-          ExpressionAttributeValues: { ':lease': leaseUntil, ':expected': expectedNextCheckAt, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
+          Key: leaseKey(shard),
+          ...update,
+          ExpressionAttributeNames: { '#holder': 'holder', '#until': 'until' },
         }),
       );
-      return Attributes ? fromItem(Attributes) : null;
+      return true;
     } catch (error) {
-      // Another run or a check has it (or a transaction holds it right now): not this run's to check.
+      // Another run holds it (or a transaction holds the item right now): not this run's shard.
       if (error instanceof ConditionalCheckFailedException || error instanceof TransactionConflictException)
-        return null;
+        return false;
       throw error;
     }
   }

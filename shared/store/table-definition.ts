@@ -7,6 +7,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * Items:
  *   link    pk = LINK#<linkId>  sk = LINK                the link's state
  *   change  pk = LINK#<linkId>  sk = CHANGE#<sequence>   one recorded change (event detail + publishedAt)
+ *   lease   pk = LEASE#<shard>  sk = LEASE                which recheck run holds a due-index shard, until when
  *
  * Sparse indexes (an item is in an index only while it has the index's key attributes):
  *   due      dueShard (S) + nextCheckAt (N)  watched links by due time, sharded by link id
@@ -34,7 +35,7 @@ export const DUE_INDEX = {
   indexName: 'due',
   partitionKey: { name: 'dueShard', type: 'S' },
   sortKey: { name: 'nextCheckAt', type: 'N' },
-  // The recheck claims each due link with a write that returns the whole item: keys suffice here.
+  // A scheduled check needs only the link id: its one conditional write answers the item if it must diff.
   projection: 'KEYS_ONLY',
 } as const satisfies IndexDefinition;
 
@@ -53,6 +54,10 @@ export const STATE_INDEX = {
   // Keys only, so a check that moves nothing but counters never writes to this index.
   projection: 'KEYS_ONLY',
 } as const satisfies IndexDefinition;
+
+/** The partition key prefixes of the items above (the recheck's IAM is narrowed to its own). */
+export const LINK_PK_PREFIX = 'LINK#';
+export const LEASE_PK_PREFIX = 'LEASE#';
 
 export const INDEXES: readonly IndexDefinition[] = [DUE_INDEX, OUTBOX_INDEX, STATE_INDEX];
 

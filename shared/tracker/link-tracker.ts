@@ -63,11 +63,11 @@ export interface CheckResult {
 
 /** What the caller of a check already knows of the link's item in the table. */
 type KnownLink =
-  /** Nothing read: an unchanged link costs one conditional write (the on-demand path). */
+  /** Nothing read: an unchanged link costs one conditional write (a scheduled check). */
   | { kind: 'unread' }
   /** Read just now, and the table has no item for the link. */
   | { kind: 'absent' }
-  /** Read or claimed just now: the diff starts from this state. */
+  /** Read just now: the diff starts from this state. */
   | { kind: 'read'; state: LinkState };
 
 export interface CheckOptions {
@@ -160,6 +160,8 @@ export class LinkTracker {
         next,
         now,
         this.deps.config.schedule.expiryGraceMs,
+        // A scheduled check never watches again a link unwatched while it was in flight.
+        { onlyIfWatched: options.trigger === 'scheduled' },
       );
       if (touched.ok) return { state: touched.state, changes: [], unpublished: 0, created: false };
       stored = touched.current;
@@ -173,10 +175,17 @@ export class LinkTracker {
   }
 
   /**
-   * Records a failed scheduled check on a link whose state is known (backoff, or the end of watching
-   * for a link that keeps failing), unless somebody else wrote first.
+   * Records a failed scheduled check (backoff, or the end of watching for a link that keeps failing):
+   * reads the link, and writes only if it is still due as the sweep found it (`dueAt`), so a check
+   * or an unwatch that came in between stands.
    */
-  async recordFailure(state: LinkState, failure: FailedCheck): Promise<LinkState | null> {
+  async recordScheduledFailure(
+    linkId: string,
+    dueAt: number,
+    failure: FailedCheck,
+  ): Promise<LinkState | null> {
+    const state = await this.store.getLink(linkId);
+    if (state === null || state.nextCheckAt !== dueAt) return null;
     const next = applyFailedCheck(state, this.clock.now(), this.schedule, failure, this.deps.config.schedule);
     const result = await this.store.saveState(state.version, next);
     if (!result.ok) return null;
@@ -190,20 +199,6 @@ export class LinkTracker {
       });
     }
     return result.state;
-  }
-
-  /**
-   * A claimed link whose check could not be recorded (the table refused, for longer than the bounded
-   * retries): due again shortly instead of staying claimed until the lease ends. Best effort.
-   */
-  async releaseClaim(state: LinkState, retryInMs: number): Promise<void> {
-    await this.store
-      .saveState(state.version, {
-        ...state,
-        version: state.version + 1,
-        nextCheckAt: this.clock.now() + retryInMs,
-      })
-      .catch(() => undefined);
   }
 
   /**
@@ -408,17 +403,24 @@ export class LinkTracker {
     return { republished: pending.length - remaining, remaining };
   }
 
-  /** The on-demand read: the stored state when it is fresh enough, else a check now. */
+  /**
+   * The on-demand read. A final link is answered from the table (a final status never changes, so
+   * InstantPay is not asked); so is a link checked at most `maxAgeSeconds` ago; any other is checked
+   * now, its diff starting from the state just read.
+   */
   async trackNow(linkId: string, maxAgeSeconds?: number): Promise<LinkState> {
-    if (maxAgeSeconds !== undefined) {
-      const stored = await this.store.getLink(linkId, false);
-      if (stored?.status != null && stored.lastCheckedAt !== null) {
-        if (this.clock.now() - stored.lastCheckedAt <= maxAgeSeconds * 1000) return stored;
-      }
-      const known: KnownLink = stored ? { kind: 'read', state: stored } : { kind: 'absent' };
-      return (await this.check(linkId, { trigger: 'on-demand', known })).state;
+    // Strongly consistent unless the caller accepts an older answer: a change recorded a moment ago shows.
+    const stored = await this.store.getLink(linkId, maxAgeSeconds === undefined);
+    if (stored?.status != null) {
+      if (isFinal(stored.status)) return stored;
+      const fresh =
+        maxAgeSeconds !== undefined &&
+        stored.lastCheckedAt !== null &&
+        this.clock.now() - stored.lastCheckedAt <= maxAgeSeconds * 1000;
+      if (fresh) return stored;
     }
-    return (await this.check(linkId, { trigger: 'on-demand' })).state;
+    const known: KnownLink = stored ? { kind: 'read', state: stored } : { kind: 'absent' };
+    return (await this.check(linkId, { trigger: 'on-demand', known })).state;
   }
 
   /** A tracked link's recorded changes, oldest first. */

@@ -11,9 +11,13 @@
  *
  * A warm-up request first, so the secret is cached as in a warm container; then each link is
  * tracked once (its first GET records it) and the measured GET follows:
- *  - unchanged: the link's status has not moved since; one conditional write is the whole cost;
- *  - changed: the sandbox moved the link to `PROCESSING` in between; the failed condition answers
- *    the stored item, then the transaction, the `PutEvents`, the publish mark.
+ *  - unchanged: the link's status has not moved since; the read (is it final? the Release 2
+ *    contract answers a final link from the table, so this must be known before InstantPay is asked)
+ *    and one conditional write that also moves `nextCheckAt`;
+ *  - changed: the sandbox moved the link to `PROCESSING` in between; the read, then the
+ *    transaction, the `PutEvents`, the publish mark;
+ *  - final (issue 18): the link is `CLAIMED` and recorded so; the GET is the one read, and the
+ *    InstantPay client (wrapped to count) is not called.
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -41,10 +45,18 @@ const CHANGED_LINKS = 5;
 /** When the sandbox moves a changed link to `PROCESSING`, after its creation. */
 const MOVES_AFTER_MS = 2_000;
 
-const UNCHANGED_TARGET = atMost(1);
+const FINAL_LINKS = 5;
+
+// Was exactly 1 (the conditional write alone) until issue 18: a GET of a final link must not ask
+// InstantPay (ARCHITECTURE.md, Release 2 contracts), so a GET reads the link first (docs/PERFORMANCE.md).
+const UNCHANGED_TARGET = atMost(2);
 const CHANGED_TARGET = atMost(4);
-const UNCHANGED_LIMIT = 'one conditional write that also moves nextCheckAt';
-const CHANGED_LIMIT = 'condition fails with the item, transaction, PutEvents, publish mark';
+const FINAL_UPSTREAM_TARGET = atMost(0);
+const FINAL_AWS_TARGET = atMost(1);
+const UNCHANGED_LIMIT = 'the read (is it final?), one conditional write that also moves nextCheckAt';
+const CHANGED_LIMIT = 'the read, transaction, PutEvents, publish mark';
+const FINAL_UPSTREAM_LIMIT = 'a final status never changes: nothing to ask InstantPay';
+const FINAL_AWS_LIMIT = 'the one read of the stored state';
 
 /** Counts of every client, by command. */
 type Counters = ReadonlyArray<Map<string, number>>;
@@ -102,23 +114,31 @@ async function awsCallFigures(): Promise<Figure[]> {
     ];
     const reset = () => {
       for (const counter of counters) counter.clear();
+      upstreamCalls = 0;
     };
+    const instantPay = createInstantPayClient({
+      credentials: instantPayCredentials({
+        secretName: config.instantPaySecretName,
+        maxAgeSeconds: config.secretMaxAgeSeconds,
+        client: secrets,
+      }),
+      timeoutMs: config.upstreamTimeoutMs,
+    });
+    let upstreamCalls = 0;
     const tracker = createTracker(config, {
       log: silentLog,
-      upstream: createInstantPayClient({
-        credentials: instantPayCredentials({
-          secretName: config.instantPaySecretName,
-          maxAgeSeconds: config.secretMaxAgeSeconds,
-          client: secrets,
-        }),
-        timeoutMs: config.upstreamTimeoutMs,
-      }),
+      upstream: {
+        trackLink: (linkId) => {
+          upstreamCalls++;
+          return instantPay.trackLink(linkId);
+        },
+      },
       publisher: new EventPublisher({ eventBusName: config.eventBusName, client: eventBridge }),
     });
     const api = createApi(tracker, silentLog);
     const get = async (
       linkId: string,
-    ): Promise<{ status: string | null; calls: number; commands: string }> => {
+    ): Promise<{ status: string | null; calls: number; commands: string; upstream: number }> => {
       reset();
       const response = (await api(
         httpApiEvent({ method: 'GET', rawPath: `/links/${linkId}` }),
@@ -127,7 +147,12 @@ async function awsCallFigures(): Promise<Figure[]> {
         throw new Error(`GET /links/${linkId} answered ${response.statusCode}: ${response.body}`);
       }
       const view = JSON.parse(String(response.body)) as { status: string | null };
-      return { status: view.status, calls: total(counters), commands: byCommand(counters) };
+      return {
+        status: view.status,
+        calls: total(counters),
+        commands: byCommand(counters),
+        upstream: upstreamCalls,
+      };
     };
 
     // A warm container: the secret fetched and cached, the clients' connections and endpoints set.
@@ -174,6 +199,16 @@ async function awsCallFigures(): Promise<Figure[]> {
       changed.push(measured);
     }
 
+    progress(`aws calls: ${FINAL_LINKS} links recorded CLAIMED, then a GET of each`);
+    const final: Array<{ calls: number; commands: string; upstream: number }> = [];
+    for (let i = 0; i < FINAL_LINKS; i++) {
+      const linkId = await sandbox.createLink({ amount: 100, timeline: [{ afterMs: 0, status: 'CLAIMED' }] });
+      const first = await get(linkId);
+      if (first.status !== 'CLAIMED') throw new Error(`link ${linkId} was ${first.status} at its first GET`);
+      if (first.upstream === 0) throw new Error('no upstream call counted: the counter is not on the path');
+      final.push(await get(linkId));
+    }
+
     const worst = (checks: Array<{ calls: number; commands: string }>) =>
       checks.reduce((most, check) => (check.calls > most.calls ? check : most));
     const mean = (checks: Array<{ calls: number }>) =>
@@ -187,7 +222,7 @@ async function awsCallFigures(): Promise<Figure[]> {
         unit: 'calls',
         target: UNCHANGED_TARGET,
         limit: UNCHANGED_LIMIT,
-        note: `most of ${UNCHANGED_LINKS} warm GETs (mean ${mean(unchanged).toFixed(2)}): ${worstUnchanged.commands}; target is exactly 1`,
+        note: `most of ${UNCHANGED_LINKS} warm GETs (mean ${mean(unchanged).toFixed(2)}): ${worstUnchanged.commands}; 1 before issue 18's read`,
       },
       {
         key: 'awsCallsPerCheck.changed',
@@ -196,6 +231,22 @@ async function awsCallFigures(): Promise<Figure[]> {
         target: CHANGED_TARGET,
         limit: CHANGED_LIMIT,
         note: `most of ${CHANGED_LINKS} warm GETs (mean ${mean(changed).toFixed(2)}): ${worstChanged.commands}`,
+      },
+      {
+        key: 'upstreamCallsPerFinalGet',
+        value: Math.max(...final.map((check) => check.upstream)),
+        unit: 'calls',
+        target: FINAL_UPSTREAM_TARGET,
+        limit: FINAL_UPSTREAM_LIMIT,
+        note: `most of ${FINAL_LINKS} warm GETs of CLAIMED links (InstantPay client wrapped to count)`,
+      },
+      {
+        key: 'awsCallsPerFinalGet',
+        value: worst(final).calls,
+        unit: 'calls',
+        target: FINAL_AWS_TARGET,
+        limit: FINAL_AWS_LIMIT,
+        note: `most of ${FINAL_LINKS} warm GETs of CLAIMED links (mean ${mean(final).toFixed(2)}): ${worst(final).commands}`,
       },
       {
         key: 'coldFirstGet',
@@ -216,6 +267,13 @@ export const awsCalls: Benchmark = {
   figures: [
     { key: 'awsCallsPerCheck.unchanged', target: UNCHANGED_TARGET, limit: UNCHANGED_LIMIT, unit: 'calls' },
     { key: 'awsCallsPerCheck.changed', target: CHANGED_TARGET, limit: CHANGED_LIMIT, unit: 'calls' },
+    {
+      key: 'upstreamCallsPerFinalGet',
+      target: FINAL_UPSTREAM_TARGET,
+      limit: FINAL_UPSTREAM_LIMIT,
+      unit: 'calls',
+    },
+    { key: 'awsCallsPerFinalGet', target: FINAL_AWS_TARGET, limit: FINAL_AWS_LIMIT, unit: 'calls' },
   ],
   run: awsCallFigures,
 };

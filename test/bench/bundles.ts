@@ -230,8 +230,10 @@ export function aboveFloor(fn: BuiltFunction): Array<{ origin: string; bytes: nu
 }
 
 const kb = (bytes: number) => bytes / 1024;
-const BUNDLE_RATIO_TARGET = atMost(1.25);
+// Issue 18: the kit keeps Powertools Logger, middy and zod/mini above the same floor.
+const BUNDLE_RATIO_TARGET = atMost(1.3);
 const BUNDLE_LIMIT = 'bundle of only the SDK clients the function uses';
+const OWN_CODE_LIMIT = "the bundle's bytes from this repository (not node_modules), minified";
 
 async function bundleFigures(): Promise<Figure[]> {
   progress('building the three handlers and their SDK-only floors with the construct options');
@@ -256,6 +258,13 @@ async function bundleFigures(): Promise<Figure[]> {
       limit: BUNDLE_LIMIT,
       note: `floor ${kb(fn.floor.bytes).toFixed(1)} KB (${fn.clients.map((c) => c.replace('@aws-sdk/', '')).join(', ')}); above it, KB: ${above}`,
     });
+    figures.push({
+      key: `ownCodeKb.${fn.key}`,
+      value: kb(fn.bundle.origins.get('own code') ?? 0),
+      unit: 'KB',
+      limit: OWN_CODE_LIMIT,
+      note: `of ${kb(fn.bundle.bytes).toFixed(0)} KB; the rest is packages`,
+    });
   }
   return figures;
 }
@@ -265,13 +274,15 @@ export const bundles: Benchmark = {
   figures: FUNCTIONS.flatMap((fn) => [
     { key: `bundleKb.${fn.key}`, limit: 'esbuild output .js', unit: 'KB' },
     { key: `bundleRatio.${fn.key}`, target: BUNDLE_RATIO_TARGET, limit: BUNDLE_LIMIT },
+    { key: `ownCodeKb.${fn.key}`, limit: OWN_CODE_LIMIT, unit: 'KB' },
   ]),
   run: bundleFigures,
 };
 
 /** Rounds of the cold-init measurement: every bundle once per round, in both modes. */
 const INIT_ROUNDS = 15;
-const INIT_RATIO_TARGET = atMost(1.15);
+// Issue 18: as the bundle ratio, room for the kit (Powertools Logger, middy, zod/mini).
+const INIT_RATIO_TARGET = atMost(1.2);
 const INIT_LIMIT = 'fresh node importing the SDK-clients-only bundle';
 
 /** What the handlers read at import, as the construct and the stack set it, and nothing else. */

@@ -9,6 +9,7 @@ import {
   linkKey,
   type OutboxStats,
   type StoredChange,
+  type TouchOptions,
   type WriteResult,
 } from '#shared/store/link-store.ts';
 
@@ -35,13 +36,14 @@ interface DueKey {
 /**
  * The link table on a Map, for benchmarks that measure the sweep's own overhead: every method a
  * check or a recheck run uses, with the same conditions as {@link LinkStore} (the version, a new
- * link's `attribute_not_exists`, the claim's expected `nextCheckAt`, the unchanged-touch guard) and
+ * link's `attribute_not_exists`, the shard leases, the unchanged-touch guard) and
  * the same sparse due index (sharded, oldest first, paged with a `lastKey` when a page is full).
  * States are copied in and out, as a round trip through DynamoDB would.
  */
 export class MemoryLinkStore extends LinkStore {
   private readonly links = new Map<string, LinkState>();
   private readonly changes = new Map<string, ChangeRecord>();
+  private readonly leases = new Map<string, { holder: string; until: number }>();
   /** Counts of calls per method, so a benchmark can tell what a sweep cost. */
   readonly calls: Record<string, number> = {};
 
@@ -59,6 +61,7 @@ export class MemoryLinkStore extends LinkStore {
     nextCheckAt: number | null,
     now: number,
     expiryGraceMs: number,
+    options: TouchOptions = {},
   ): Promise<WriteResult> {
     this.count('touchIfUnchanged');
     const stored = this.links.get(observed.linkId);
@@ -70,6 +73,7 @@ export class MemoryLinkStore extends LinkStore {
       stored.amount === observed.amount &&
       stored.lastObservedAt !== null &&
       stored.lastObservedAt <= observed.startedAt &&
+      (!options.onlyIfWatched || stored.nextCheckAt !== null) &&
       (!watching || stored.expiresAt === null || stored.expiresAt >= nextCheckAt - expiryGraceMs);
     if (!holds || stored === undefined) return { ok: false, current: this.read(observed.linkId) };
     const next: LinkState = {
@@ -146,17 +150,28 @@ export class MemoryLinkStore extends LinkStore {
     return this.dueKeys(shard, now, startKey as DueKey | undefined).length;
   }
 
-  override async claim(
-    linkId: string,
-    expectedNextCheckAt: number,
-    leaseUntil: number,
-  ): Promise<LinkState | null> {
-    this.count('claim');
-    const stored = this.links.get(linkId);
-    if (!stored || stored.nextCheckAt !== expectedNextCheckAt) return null;
-    const next = { ...stored, nextCheckAt: leaseUntil, version: stored.version + 1 };
-    this.links.set(linkId, next);
-    return structuredClone(next);
+  override async takeLease(shard: string, holder: string, until: number, now: number): Promise<boolean> {
+    this.count('takeLease');
+    const lease = this.leases.get(shard);
+    if (lease && lease.until >= now && lease.holder !== holder) return false;
+    this.leases.set(shard, { holder, until });
+    return true;
+  }
+
+  override async renewLease(shard: string, holder: string, until: number): Promise<boolean> {
+    this.count('renewLease');
+    const lease = this.leases.get(shard);
+    if (lease?.holder !== holder) return false;
+    lease.until = until;
+    return true;
+  }
+
+  override async releaseLease(shard: string, holder: string, _now: number): Promise<boolean> {
+    this.count('releaseLease');
+    const lease = this.leases.get(shard);
+    if (lease?.holder !== holder) return false;
+    lease.until = 0;
+    return true;
   }
 
   override async markPublished(changes: readonly LinkChange[], at: number): Promise<number> {

@@ -12,6 +12,7 @@ import { type Benchmark, type Figure, toJson, toTable } from './figures.ts';
 import { load } from './load.ts';
 import { pollingCost } from './polling-cost.ts';
 import { putEventsBatching } from './put-events-batching.ts';
+import { scheduledWrites } from './scheduled-writes.ts';
 import { sweepThroughput } from './sweep-throughput.ts';
 
 /** In the order of the table; cold init first, while no emulator or sandbox is running. */
@@ -19,6 +20,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   bundles,
   coldInit,
   awsCalls,
+  scheduledWrites,
   apiLatency,
   sweepThroughput,
   pollingCost,

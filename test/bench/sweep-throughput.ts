@@ -5,7 +5,7 @@
  *
  * The table is an in-memory fake (`MemoryLinkStore`), so the figure is the sweep's own overhead: the
  * InstantPay client over real HTTP, the tracker's diff and schedule, the due-index merge and the
- * claims. The sandbox runs in a process of its own (`sandbox-process.ts`), as the real upstream is
+ * shard leases. The sandbox runs in a process of its own (`sandbox-process.ts`), as the real upstream is
  * another machine. The same run with the table on moto is printed beside it, for information only:
  * the emulator serves a few hundred writes a second on one core and so measures itself.
  */
@@ -70,7 +70,7 @@ interface SweepResult {
   ratio: number;
   otherErrors: number;
   upstreamErrors: number;
-  claimConflicts: number;
+  leaseConflicts: number;
 }
 
 /**
@@ -109,7 +109,7 @@ async function sweepOnce(
       ratio: perSecond / BOUND_PER_SECOND,
       otherErrors: summary.otherErrors,
       upstreamErrors: summary.upstreamErrors,
-      claimConflicts: summary.claimConflicts,
+      leaseConflicts: summary.leaseConflicts,
     };
   } finally {
     await sandbox.clearFaults();
@@ -139,7 +139,6 @@ export async function sweepAllDue(
       rateLimit: new TokenBucket(1e6),
       remainingTimeMs: () => 600_000,
       stopBeforeMs: 15_000,
-      leaseMs: 5 * 60_000,
     },
   );
   return { summary, seconds: (performance.now() - startedAt) / 1000 };
@@ -159,7 +158,7 @@ export async function inParallel(count: number, width: number, work: () => Promi
 }
 
 function describe(result: SweepResult): string {
-  const errors = result.otherErrors + result.upstreamErrors + result.claimConflicts;
+  const errors = result.otherErrors + result.upstreamErrors + result.leaseConflicts;
   const checked = result.checked === result.due ? `${result.checked}` : `${result.checked} of ${result.due}`;
   return `${checked} links in ${result.seconds.toFixed(2)} s = ${result.perSecond.toFixed(0)}/s${
     errors ? `, ${errors} errors or conflicts` : ''

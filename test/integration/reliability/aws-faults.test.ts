@@ -84,7 +84,7 @@ describe('reliability: AWS failing under the tracker', () => {
         // Nothing half-written: each link's sequence equals its change items, right after the faults.
         expect(await ledger.halfWritten()).toEqual([]);
         // The throttled links kept their last recorded status (every link really changed this
-        // minute) and were released, due again shortly: not left claimed until the lease ends.
+        // minute) and stay due: no per-link claim holds them, so the next run takes them.
         const items = await ledger.linkItems();
         const stuck = links
           .map((link) => ({ link, item: items.get(link.linkId)! }))
@@ -92,7 +92,7 @@ describe('reliability: AWS failing under the tracker', () => {
         expect(stuck).toHaveLength(K - probed.length);
         for (const { link, item } of stuck) {
           expect(item.status).toBe(link.expected.at(-2)!.status);
-          expect(item.nextCheckAt).toBe(clock.now() + 30_000);
+          expect(item.nextCheckAt).toBeLessThanOrEqual(clock.now());
         }
       },
     });

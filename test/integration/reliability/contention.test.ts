@@ -78,7 +78,7 @@ describe('reliability: one link, many checkers', () => {
       callers: answers.length,
       busy,
       created: answers.filter((a) => a.response.status === 201).length,
-      conflicts: runs.reduce((sum, run) => sum + (run.summary?.claimConflicts ?? 0), 0),
+      conflicts: runs.reduce((sum, run) => sum + (run.summary?.leaseConflicts ?? 0), 0),
     });
     await world.close();
   });

@@ -43,7 +43,8 @@ function together(summaries: readonly RecheckSummary[]): RecheckSummary {
     transitionsRecorded: sum.transitionsRecorded + next.transitionsRecorded,
     upstreamErrors: sum.upstreamErrors + next.upstreamErrors,
     otherErrors: sum.otherErrors + next.otherErrors,
-    claimConflicts: sum.claimConflicts + next.claimConflicts,
+    leaseConflicts: sum.leaseConflicts + next.leaseConflicts,
+    leasesLost: sum.leasesLost + next.leasesLost,
     republished: sum.republished + next.republished,
     unpublished: sum.unpublished + next.unpublished,
     outboxBacklog: Math.max(sum.outboxBacklog, next.outboxBacklog),
@@ -209,7 +210,8 @@ describe('reliability: DynamoDB failing as it does in AWS', () => {
     // check fails only when throttling or contention outlived every bounded retry.
     const lostChecks = world.log.lines
       .filter(
-        (line) => line.message === 'scheduled check failed' || line.message === 'could not claim a due link',
+        (line) =>
+          line.message === 'scheduled check failed' || line.message === 'could not take a shard lease',
       )
       .map((line) => ({ ...(line.attributes[0] as { linkId: string; error: string }), line: line.message }))
       .filter(({ error }) => !RETRIES_OUTLIVED.has(error));

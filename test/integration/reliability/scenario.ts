@@ -112,7 +112,7 @@ export function report(scenario: string, ledger: LedgerReport, runs: readonly Ru
           recorded: run.summary?.transitionsRecorded,
           upstreamErrors: run.summary?.upstreamErrors,
           otherErrors: run.summary?.otherErrors,
-          conflicts: run.summary?.claimConflicts,
+          conflicts: run.summary?.leaseConflicts,
           republished: run.summary?.republished,
           unpublished: run.summary?.unpublished,
         },

@@ -75,6 +75,8 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     const views = [];
     for (let step = 0; step < 4; step++) {
       views.push(await world.call('GET', `/links/${linkId}`));
+      // Once final, a GET answers from the table; a registration still asks InstantPay.
+      if (step === 2) expect((await world.call('POST', '/links', { body: { linkId } })).status).toBe(200);
       clock.advance(SECOND);
     }
 
@@ -86,6 +88,8 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
         [200, 'CLAIMED', true, 2],
       ],
     );
+    // Two GETs before the link was final and the registration asked InstantPay; the final GETs did not.
+    expect(world.sandbox.stats().trackCalls[linkId]).toBe(3);
     const history = await world.call('GET', `/links/${linkId}/events`);
     expect(history.body.events.map((e: { status: string }) => e.status)).toEqual(['ISSUED', 'CLAIMED']);
     const published = await world.receiveEvents(2);
@@ -175,6 +179,26 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     });
     const watching = await world.call('GET', '/links', { query: 'state=watching&limit=100' });
     expect(watching.body.links.map((link: { linkId: string }) => link.linkId)).not.toContain(linkId);
+  });
+
+  it('DELETE is not undone by a scheduled check in flight that sees nothing new', async () => {
+    const linkId = world.sandbox.createLink({ amount: 41, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    expect((await world.call('POST', '/links', { body: { linkId } })).status).toBe(201);
+    clock.advance(2 * MINUTE);
+    const held = heldTracker();
+
+    const run = runRecheck({ tracker: held.tracker, store: world.store }, recheckOptions());
+    await held.called;
+    expect((await world.call('DELETE', `/links/${linkId}`)).status).toBe(204);
+    held.release();
+    const summary = await run;
+
+    expect(summary).toMatchObject({ transitionsRecorded: 0, otherErrors: 0 });
+    expect(await world.store.getLink(linkId)).toMatchObject({
+      status: 'ISSUED',
+      nextCheckAt: null,
+      watchEnded: { reason: 'unwatched' },
+    });
   });
 
   it('a link InstantPay never knows stops being watched after 7 days of such answers, visibly', async () => {
