@@ -37,7 +37,7 @@ interface TrackerConfig {
 
 export interface TrackerDeps {
   store: LinkStore;
-  upstream: InstantPayClient;
+  upstream: Pick<InstantPayClient, 'trackLink'>;
   publisher: EventPublisher;
   config: TrackerConfig;
   clock?: Clock;
@@ -484,7 +484,10 @@ function registrationPending(wanted: LinkState | null, persisted: LinkState | nu
   );
 }
 
-/** How a failed check counts for the link's give-up clock: only errors about the link itself are permanent. */
+/**
+ * How a failed check counts for the link's give-up clock: only errors about the link itself are
+ * permanent; credentials and integration faults are the tracker's or the operator's, never the link's.
+ */
 export function failedCheckOf(error: InstantPayError): FailedCheck {
   return {
     error: error.name,

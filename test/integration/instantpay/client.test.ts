@@ -17,6 +17,7 @@ import {
   InvalidLinkIdError,
   LinkNotFoundError,
   UpstreamCredentialsError,
+  UpstreamIntegrationError,
   UpstreamProtocolError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -95,7 +96,8 @@ describe('InstantPay client against the sandbox over HTTP', () => {
     ['TUP', UpstreamUnavailableError],
     ['SPD', UpstreamUnavailableError],
     ['IAC', UpstreamCredentialsError],
-    ['RPI', LinkNotFoundError],
+    ['RPI', UpstreamIntegrationError],
+    ['IUA', UpstreamCredentialsError],
     ['ZZZ', UpstreamRejectedError],
   ])('classifies statuscode %s', async (statuscode, type) => {
     const { client } = await clientWith(good);
