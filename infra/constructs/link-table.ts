@@ -14,7 +14,9 @@ import {
   INDEXES,
   type KeyAttribute,
   OUTBOX_INDEX,
+  REFERENCE_INDEX,
   STATE_INDEX,
+  STATUS_INDEX,
   TABLE_KEYS,
 } from '#shared/store/table-definition.ts';
 import type { TrackerFunction } from './tracker-function.ts';
@@ -40,7 +42,7 @@ export interface TableAccess {
  * own: it is authorized per item, and the link store's transactions hold only `Put`s.
  */
 export const TABLE_ACCESS = {
-  /** getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query), listLinks (byState + BatchGet). */
+  /** getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query), listLinks (byState, byStatus, byReference + BatchGet). */
   trackLink: {
     actions: [
       'dynamodb:GetItem',
@@ -49,7 +51,7 @@ export const TABLE_ACCESS = {
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
     ],
-    queryIndexes: [STATE_INDEX.indexName],
+    queryIndexes: [STATE_INDEX.indexName, STATUS_INDEX.indexName, REFERENCE_INDEX.indexName],
   },
   /** claim/markPublished/touch (Update), getLink, saveState/commitChanges (Put), queryDue/countDue (due), listUnpublished (outbox). */
   recheckPending: {

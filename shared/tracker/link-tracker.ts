@@ -20,9 +20,9 @@ import { type Log, silentLog } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
 import {
   InvalidCursorError,
+  type LinkFilter,
   type LinkPage,
   type LinkStore,
-  type ListState,
   type StoredChange,
 } from '#shared/store/link-store.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
@@ -449,10 +449,10 @@ export class LinkTracker {
     throw new ConcurrentUpdateError(linkId);
   }
 
-  /** Links by list state, a page at a time; the cursor is opaque to callers. */
-  async list(state: ListState, limit: number, cursor?: string): Promise<LinkPage> {
+  /** Links by list state, status or reference (from an index), a page at a time; the cursor is opaque to callers. */
+  async list(filter: LinkFilter, limit: number, cursor?: string): Promise<LinkPage> {
     try {
-      return await this.store.listLinks(state, limit, cursor);
+      return await this.store.listLinks(filter, limit, cursor);
     } catch (error) {
       if (!(error instanceof InvalidCursorError)) throw error;
       throw new InvalidRequestError(error.message, ['cursor: invalid']);

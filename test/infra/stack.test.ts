@@ -728,7 +728,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       }
     });
 
-    it('gives track-link exactly its table items, the byState index, the bus and the InstantPay secret', () => {
+    it('gives track-link exactly its table items, the byState, byStatus and byReference indexes, the bus and the InstantPay secret', () => {
       const table = `arn(${tableId()})`;
       const role = roleOf('track-link');
       expect(grantsOfRole(template(), role)).toEqual(
@@ -745,7 +745,12 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
             ],
             table,
           ),
-          ...grants(['dynamodb:Query'], `${table}/index/byState`),
+          ...grants(
+            ['dynamodb:Query'],
+            `${table}/index/byState`,
+            `${table}/index/byStatus`,
+            `${table}/index/byReference`,
+          ),
           ...grants(['events:PutEvents'], `arn(${busId()})`),
           ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
           ...secretKeyGrants(['kms:Decrypt'], config.instantPaySecretName),
