@@ -744,11 +744,7 @@ function listingQuery(filter: LinkFilter): ListingQuery {
       try {
         const parsed = KeyCursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
         const match = LIST_KEY_PATTERN.exec(parsed.k);
-        if (
-          parsed.f === fingerprint &&
-          match &&
-          (filter.state === undefined || match[1] === filter.state)
-        ) {
+        if (parsed.f === fingerprint && match && (filter.state === undefined || match[1] === filter.state)) {
           return { ...linkKey(match[2]!), [partition]: value, listKey: parsed.k };
         }
       } catch {
