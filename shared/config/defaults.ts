@@ -19,4 +19,14 @@ export const DEFAULTS = {
   recheckParallelRuns: 1,
   /** `RECHECK_STOP_BEFORE_MS`: a run takes no new link when less than this is left of it. */
   recheckStopBeforeMs: 15_000,
+  /** `DISCOVERY_STATUSES`: the InstantPay statuses discovery lists (a link in neither is not worth watching). */
+  discoveryStatuses: ['ISSUED', 'PROCESSING'],
+  /** The stage config's `discovery.everyMinutes`: one discovery run this often. */
+  discoveryEveryMinutes: 5,
+  /** `DISCOVERY_RECORDS_PER_PAGE`: List's page size (InstantPay documents no maximum; the sample asks 10). */
+  discoveryRecordsPerPage: 100,
+  /** `DISCOVERY_CONCURRENCY`: registrations of one page at once. */
+  discoveryConcurrency: 8,
+  /** `DISCOVERY_STOP_BEFORE_MS`: a run reads no new page when less than this is left of it. */
+  discoveryStopBeforeMs: 15_000,
 } as const;

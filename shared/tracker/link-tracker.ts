@@ -85,6 +85,14 @@ export interface Registration {
   metadata?: Record<string, string>;
 }
 
+/** How a registration is made: `POST /links` (`on-demand`), or discovery's. */
+interface RegisterOptions {
+  /** The trigger of the changes this registration records. */
+  trigger: Trigger;
+  /** Register only a link the table does not hold at all (answers `null` otherwise, without calling InstantPay). */
+  onlyIfUnknown?: boolean;
+}
+
 /** How {@link LinkTracker.record} writes one observation. */
 interface RecordOptions extends Pick<CheckOptions, 'trigger' | 'deferPublishing'> {
   /** The time of the check, for the state's counters and the schedule. */
@@ -213,7 +221,25 @@ export class LinkTracker {
    * the observation turns out to be (stale, or about a link already final).
    */
   async register(linkId: string, registration: Registration): Promise<CheckResult> {
+    return (await this.registerAs(linkId, registration, { trigger: 'on-demand' }))!;
+  }
+
+  /**
+   * Registers a link the discovery run found, exactly as {@link register} would, but only if the
+   * table holds no item for it (a link somebody registered, or unwatched, is never taken back):
+   * `null` then, without calling InstantPay. Its first changes carry `trigger: "discovered"`.
+   */
+  async registerDiscovered(linkId: string, registration: Registration): Promise<CheckResult | null> {
+    return this.registerAs(linkId, registration, { trigger: 'discovered', onlyIfUnknown: true });
+  }
+
+  private async registerAs(
+    linkId: string,
+    registration: Registration,
+    options: RegisterOptions,
+  ): Promise<CheckResult | null> {
     const existing = await this.store.getLink(linkId);
+    if (existing !== null && options.onlyIfUnknown) return null;
     let observed: LinkObservation;
     try {
       observed = this.masked(await this.deps.upstream.trackLink(linkId));
@@ -223,7 +249,11 @@ export class LinkTracker {
       throw error;
     }
     // Created only by the call whose write made the item: of racing registrations, one answers 201.
-    return this.record(observed, existing, { trigger: 'on-demand', now: this.clock.now(), registration });
+    return this.record(observed, existing, {
+      trigger: options.trigger,
+      now: this.clock.now(),
+      registration,
+    });
   }
 
   /** A registration while InstantPay is unavailable: stored and watched with backoff, never lost. */
