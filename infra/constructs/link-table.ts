@@ -58,6 +58,10 @@ export const TABLE_ACCESS = {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     queryIndexes: [DUE_INDEX.indexName, OUTBOX_INDEX.indexName],
   },
+  /** readCursor (Get), moveCursor (Put), knownLinkIds (BatchGet); registerDiscovered: getLink, saveState/commitChanges (Put), markPublished (Update). */
+  discoverLinks: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+  },
   /** The per-subscriber state (the disabled flag after a 410): get and set, on its subscribers' keys (`leadingKeys`). */
   deliverWebhooks: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
