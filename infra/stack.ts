@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { functionEnvironment } from '#infra/config/function-environment.ts';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { FUNCTION_NAMES, PROJECT } from '#shared/resource-names.ts';
+import { DiscoverySchedule } from './constructs/discovery-schedule.ts';
 import { LinkEvents } from './constructs/link-events.ts';
 import { LinkTable, TABLE_ACCESS } from './constructs/link-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
@@ -27,6 +28,9 @@ export class PayoutLinkTrackerStack extends Stack {
   readonly trackLink: TrackerFunction;
   readonly recheck: TrackerFunction;
   readonly schedule: RecheckSchedule;
+  /** Only in a stage whose config enables discovery. */
+  readonly discover: TrackerFunction | undefined;
+  readonly discoverySchedule: DiscoverySchedule | undefined;
   readonly webhooks: WebhookSubscribers;
   readonly api: TrackerApi;
   readonly monitoring: Monitoring;
@@ -83,6 +87,27 @@ export class PayoutLinkTrackerStack extends Stack {
       .grantPutEvents(this.events.bus)
       .grantSecretRead(this.secrets.instantPay);
     this.schedule = new RecheckSchedule(this, 'RecheckSchedule', { config, recheck: this.recheck });
+    if (config.discovery.enabled) {
+      this.discover = new TrackerFunction(this, 'DiscoverLinks', {
+        name: FUNCTION_NAMES.discoverLinks,
+        entry: 'functions/discover-links/handler.ts',
+        config,
+        stageKey,
+        noDeadLetterQueueReason:
+          "Its asynchronous invocations (the scheduler's) go on failure to an on-failure destination, the discovery-failed-runs queue (alarmed on); the next run resumes from the cursor.",
+        description: "Scheduled: lists the merchant's payout links and watches the ones nobody registered",
+        memorySize: 512,
+        timeout: Duration.seconds(60),
+        environment: functionEnvironment(FUNCTION_NAMES.discoverLinks, config, resources),
+      })
+        .grantTable(this.table, TABLE_ACCESS.discoverLinks)
+        .grantPutEvents(this.events.bus)
+        .grantSecretRead(this.secrets.instantPay);
+      this.discoverySchedule = new DiscoverySchedule(this, 'DiscoverySchedule', {
+        config,
+        discover: this.discover,
+      });
+    }
     this.webhooks = new WebhookSubscribers(this, 'Webhooks', {
       config,
       bus: this.events.bus,
@@ -93,9 +118,18 @@ export class PayoutLinkTrackerStack extends Stack {
     this.api = new TrackerApi(this, 'Api', { config, handler: this.trackLink.fn, stageKey });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
-      functions: { trackLink: this.trackLink, recheck: this.recheck, deliver: this.webhooks.deliver },
+      functions: {
+        trackLink: this.trackLink,
+        recheck: this.recheck,
+        deliver: this.webhooks.deliver,
+        ...(this.discover ? { discover: this.discover } : {}),
+      },
       api: this.api,
-      deadLetterQueues: [...this.schedule.deadLetterQueues, ...this.webhooks.deadLetterQueues],
+      deadLetterQueues: [
+        ...this.schedule.deadLetterQueues,
+        ...(this.discoverySchedule?.deadLetterQueues ?? []),
+        ...this.webhooks.deadLetterQueues,
+      ],
       subscribers: config.subscribers.map((subscriber) => subscriber.name),
     });
 

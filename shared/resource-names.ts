@@ -14,6 +14,7 @@ export const FUNCTION_NAMES = {
   trackLink: 'track-link',
   recheckPending: 'recheck-pending',
   deliverWebhooks: 'deliver-webhooks',
+  discoverLinks: 'discover-links',
   webhookSecretSeed: 'webhook-secret-seed',
 } as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[keyof typeof FUNCTION_NAMES];
@@ -73,6 +74,15 @@ export function recheckQueueNames(stage: string) {
 /** The schedule of one shard group of the recheck. */
 export function recheckScheduleName(stage: string, shardGroup: number): string {
   return `${stagePrefix(stage)}-recheck-${shardGroup}`;
+}
+
+/** Discovery's schedule and queues (only in a stage that enables discovery). */
+export function discoveryNames(stage: string) {
+  return {
+    schedule: `${stagePrefix(stage)}-discovery`,
+    scheduleDeadLetters: `${stagePrefix(stage)}-discovery-schedule-dlq`,
+    failedRuns: `${stagePrefix(stage)}-discovery-failed-runs`,
+  };
 }
 
 /** The alarm topic, each alarm (`<prefix>-<what>`) and the dashboard of a stage. */

@@ -26,8 +26,8 @@ export function createRecheck(
   log: Log,
   metrics: EmfWriter,
 ) {
-  // One bucket per container, carried across runs; the stage's budget is shared by its parallel runs.
-  const rateLimit = new TokenBucket(config.upstreamMaxRps / config.parallelRuns);
+  // One bucket per container, carried across runs; the stage's budget is shared by its parallel runs (and discovery).
+  const rateLimit = new TokenBucket(config.runMaxRps);
 
   return async function recheck(event: unknown, context: RecheckContext): Promise<RecheckSummary> {
     const { shardGroup } = RecheckEventSchema.parse(event ?? {});

@@ -89,7 +89,7 @@ export function createApi(tracker: LinkTracker, log: Log) {
 
   async function listLinks(event: APIGatewayProxyEventV2): Promise<Response> {
     const query = parse(ListQuerySchema, event.queryStringParameters ?? {}, 'query');
-    const page = await tracker.list(query.state, query.limit, query.cursor);
+    const page = await tracker.list(query.filter, query.limit, query.cursor);
     return json(200, { links: page.links.map(toLinkView), nextCursor: page.nextCursor });
   }
 }

@@ -108,7 +108,13 @@ export interface ApiClient {
   registerLink(body: RegisterLinkBody): Promise<{ created: boolean; link: LinkView }>;
   unwatch(linkId: string): Promise<void>;
   events(linkId: string): Promise<EventsPage>;
-  list(options?: { state?: ListState; limit?: number; cursor?: string }): Promise<LinksPage>;
+  list(options?: {
+    state?: ListState;
+    status?: string;
+    reference?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<LinksPage>;
 }
 
 export interface ApiClientOptions {
@@ -195,7 +201,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     async list(page = {}) {
       const { body } = await call('GET', ['links'], {
-        query: { state: page.state, limit: page.limit, cursor: page.cursor },
+        query: {
+          state: page.state,
+          status: page.status,
+          reference: page.reference,
+          limit: page.limit,
+          cursor: page.cursor,
+        },
       });
       return body as LinksPage;
     },

@@ -25,6 +25,12 @@ export interface FunctionResources {
   [FUNCTION_NAMES.trackLink]: { tableName: string; eventBusName: string };
   [FUNCTION_NAMES.recheckPending]: { tableName: string; eventBusName: string };
   [FUNCTION_NAMES.deliverWebhooks]: { tableName: string; webhookSubscribers: string };
+  [FUNCTION_NAMES.discoverLinks]: { tableName: string; eventBusName: string };
+}
+
+/** The statuses a stage's discovery lists, in walk order. */
+export function discoveryStatuses(config: StageConfig): readonly string[] {
+  return config.discovery.statuses ?? DEFAULTS.discoveryStatuses;
 }
 
 /** The environment both InstantPay callers read (`shared/config/runtime-config.ts`). */
@@ -55,6 +61,17 @@ const SPECIFIC: {
     UPSTREAM_MAX_RPS: String(config.upstreamMaxRps),
     RECHECK_PARALLEL_RUNS: String(config.recheckParallelRuns),
     RECHECK_STOP_BEFORE_MS: String(DEFAULTS.recheckStopBeforeMs),
+    DISCOVERY_ENABLED: String(config.discovery.enabled),
+  }),
+  [FUNCTION_NAMES.discoverLinks]: (config, resources) => ({
+    ...trackerEnvironment(config, resources),
+    DISCOVERY_STATUSES: discoveryStatuses(config).join(','),
+    DISCOVERY_RECORDS_PER_PAGE: String(DEFAULTS.discoveryRecordsPerPage),
+    DISCOVERY_CONCURRENCY: String(DEFAULTS.discoveryConcurrency),
+    DISCOVERY_STOP_BEFORE_MS: String(DEFAULTS.discoveryStopBeforeMs),
+    // Discovery's share of the budget is computed from these, as the recheck runs compute theirs.
+    UPSTREAM_MAX_RPS: String(config.upstreamMaxRps),
+    RECHECK_PARALLEL_RUNS: String(config.recheckParallelRuns),
   }),
   [FUNCTION_NAMES.deliverWebhooks]: (_config, resources) => ({
     TABLE_NAME: resources.tableName,

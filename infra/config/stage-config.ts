@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DEFAULTS } from '#shared/config/defaults.ts';
+import { DOCUMENTED_STATUSES } from '#shared/link/link-status.ts';
 import { instantPaySecretName, webhookSecretName } from '#shared/resource-names.ts';
 import { MAX_STAGE_AND_SUBSCRIBER_LENGTH, subscriberNameProblems } from '#shared/webhooks/routing.ts';
 import { SubscriberSchema, subscriberUrlProblems } from '#shared/webhooks/subscriber.ts';
@@ -48,6 +49,18 @@ export const StageConfigSchema = z
      * 1000), so a redrive of dead letters cannot take the account's concurrency from the API.
      */
     webhookMaxConcurrency: z.number().int().min(2).max(1000),
+    /**
+     * Discovery: a scheduled run that lists the merchant's links through InstantPay's List call and
+     * starts watching each one nobody registered. The stack adds its schedule, function, role, log
+     * group, graphs and alarms only when `enabled`.
+     */
+    discovery: z.strictObject({
+      enabled: z.boolean(),
+      /** The statuses listed, in walk order (default `ISSUED`, `PROCESSING`). */
+      statuses: z.array(z.enum(DOCUMENTED_STATUSES)).min(1).optional(),
+      /** One run every this many minutes (default 5). */
+      everyMinutes: z.number().int().min(1).max(1440).optional(),
+    }),
   })
   .superRefine((config, context) => {
     const names = new Set<string>();
@@ -86,6 +99,15 @@ export const StageConfigSchema = z
         context.addIssue({ code: 'custom', path: ['subscribers', index, 'url'], message: problem });
       }
     });
+    const listed = config.discovery.statuses ?? [];
+    listed.forEach((status, index) => {
+      if (listed.indexOf(status) !== index)
+        context.addIssue({
+          code: 'custom',
+          path: ['discovery', 'statuses', index],
+          message: `lists ${status} twice`,
+        });
+    });
     const distinct = config.subscribers.map((subscriber) => subscriber.name);
     for (const { index, message } of subscriberNameProblems(config.stage, distinct)) {
       context.addIssue({ code: 'custom', path: ['subscribers', index, 'name'], message });
@@ -102,6 +124,8 @@ const defaults = {
   subscribers: [],
   apiThrottle: { rateLimit: 50, burstLimit: 100 },
   webhookMaxConcurrency: 2,
+  // Off unless a stage opts in (the local cloud runs it on its own interval, DISCOVERY_INTERVAL_SECONDS).
+  discovery: { enabled: false },
 } satisfies Partial<StageConfig>;
 
 /** The stages. Deployed ones are `dev`, `staging` and `prod`; `local` is what `npm start` runs. */
@@ -118,6 +142,7 @@ export const STAGES: Record<string, z.input<typeof StageConfigSchema>> = {
     ...defaults,
     stage: 'dev',
     instantPaySecretName: instantPaySecretName('dev'),
+    discovery: { enabled: true },
     logRetentionDays: 14,
     removalPolicy: 'destroy',
     archiveRetentionDays: 7,

@@ -14,7 +14,9 @@ import {
   INDEXES,
   type KeyAttribute,
   OUTBOX_INDEX,
+  REFERENCE_INDEX,
   STATE_INDEX,
+  STATUS_INDEX,
   TABLE_KEYS,
 } from '#shared/store/table-definition.ts';
 import type { TrackerFunction } from './tracker-function.ts';
@@ -40,7 +42,7 @@ export interface TableAccess {
  * own: it is authorized per item, and the link store's transactions hold only `Put`s.
  */
 export const TABLE_ACCESS = {
-  /** getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query), listLinks (byState + BatchGet). */
+  /** getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query), listLinks (byState, byStatus, byReference + BatchGet). */
   trackLink: {
     actions: [
       'dynamodb:GetItem',
@@ -49,7 +51,7 @@ export const TABLE_ACCESS = {
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
     ],
-    queryIndexes: [STATE_INDEX.indexName],
+    queryIndexes: [STATE_INDEX.indexName, STATUS_INDEX.indexName, REFERENCE_INDEX.indexName],
   },
   /**
    * markPublished/touch and the shard leases' take/renew/release (Update), getLink,
@@ -59,6 +61,10 @@ export const TABLE_ACCESS = {
   recheckPending: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     queryIndexes: [DUE_INDEX.indexName, OUTBOX_INDEX.indexName],
+  },
+  /** readCursor (Get), moveCursor (Put), knownLinkIds (BatchGet); registerDiscovered: getLink, saveState/commitChanges (Put), markPublished (Update). */
+  discoverLinks: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
   },
   /** The per-subscriber state (the disabled flag after a 410): get and set, on its subscribers' keys (`leadingKeys`). */
   deliverWebhooks: {

@@ -23,6 +23,8 @@ export interface DashboardProps {
   readonly subscribers: readonly string[];
   readonly figures: MonitoringFigures;
   readonly alarms: readonly Alarm[];
+  /** The stage runs discovery: a row of its own. */
+  readonly discovery?: boolean;
 }
 
 const graph = (
@@ -49,11 +51,21 @@ export function createDashboard(scope: Construct, props: DashboardProps): Dashbo
     new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 4 }),
   );
   dashboard.addWidgets(...recheckRow(props.figures));
+  if (props.discovery) dashboard.addWidgets(...discoveryRow(props.figures));
   dashboard.addWidgets(...delayAndApiRow(props.figures, props.api));
   dashboard.addWidgets(...outboxRow(props.figures));
   dashboard.addWidgets(...functionRow(props.functions));
   dashboard.addWidgets(...queueAndWebhookRow(props));
   return dashboard;
+}
+
+function discoveryRow(figures: MonitoringFigures): GraphWidget[] {
+  return [
+    graph('Discovery: links found unregistered, List pages read', [
+      figures.discovery(METRICS.linksDiscovered),
+      figures.discovery(METRICS.discoveryPagesRead),
+    ]),
+  ];
 }
 
 function recheckRow(figures: MonitoringFigures): GraphWidget[] {

@@ -55,9 +55,12 @@ export function monitoringFigures(config: StageConfig, api: TrackerApi) {
       label: `${subscriber} ${definition.name}`,
     });
 
+  const discovery = (definition: MetricDefinition) => metric(FUNCTION_NAMES.discoverLinks, definition);
+
   return {
     recheck,
     webhook,
+    discovery,
     upstreamErrorRate: new MathExpression({
       label: 'Upstream error rate (%)',
       expression: 'IF(checked > 0, 100 * errors / checked, 0)',

@@ -17,7 +17,13 @@ import type { TrackerFunction } from './tracker-function.ts';
 
 export interface MonitoringProps {
   readonly config: StageConfig;
-  readonly functions: { trackLink: TrackerFunction; recheck: TrackerFunction; deliver: TrackerFunction };
+  readonly functions: {
+    trackLink: TrackerFunction;
+    recheck: TrackerFunction;
+    deliver: TrackerFunction;
+    /** Only when the stage enables discovery: its function's alarms and graphs, and its own row. */
+    discover?: TrackerFunction;
+  };
   readonly api: TrackerApi;
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   readonly subscribers: readonly string[];
@@ -39,6 +45,7 @@ export class Monitoring extends Construct {
     this.topic = this.alarmTopic(config);
     const figures = monitoringFigures(config, props.api);
     const fns = [functions.trackLink, functions.recheck, functions.deliver];
+    if (functions.discover) fns.push(functions.discover);
     this.alarms = createAlarms(this, {
       stage: config.stage,
       functions: fns,
@@ -54,6 +61,7 @@ export class Monitoring extends Construct {
       subscribers: props.subscribers,
       figures,
       alarms: this.alarms,
+      discovery: functions.discover !== undefined,
     });
   }
 

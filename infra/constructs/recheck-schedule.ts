@@ -20,7 +20,7 @@ import { INLINE_POLICY_REASON, type TrackerFunction } from './tracker-function.t
  * A run that could not be started is retried briefly and then left to the next one (a minute
  * later): the backlog carries over, nothing is lost. The failed invocation lands in the DLQ.
  */
-const SCHEDULE_RETRY = { retryAttempts: 2, maxEventAge: Duration.minutes(1) } as const;
+export const SCHEDULE_RETRY = { retryAttempts: 2, maxEventAge: Duration.minutes(1) } as const;
 
 export interface RecheckScheduleProps {
   readonly config: StageConfig;
@@ -128,7 +128,7 @@ export class RecheckSchedule extends Construct {
 }
 
 /** A Lambda target that uses the given role as it is (no grants added) with the retry policy and DLQ. */
-class ExactLambdaTarget implements IScheduleTarget {
+export class ExactLambdaTarget implements IScheduleTarget {
   constructor(
     private readonly fn: IFunction,
     private readonly role: Role,

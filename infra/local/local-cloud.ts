@@ -1,4 +1,5 @@
 import { createDeliverHandler } from '#functions/deliver-webhooks/wiring.ts';
+import { createDiscoverHandler } from '#functions/discover-links/wiring.ts';
 import { createRecheckHandler } from '#functions/recheck-pending/wiring.ts';
 import { createTrackLinkHandler } from '#functions/track-link/wiring.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
@@ -27,7 +28,7 @@ type Stops = Array<() => Promise<void>>;
 /**
  * Starts the whole system on this machine: the emulator (unless given), the sandbox (unless a real
  * InstantPay is given), the resources of the `local` stage from the shared definitions, and the
- * three real Lambda handlers driven as AWS would drive them. What started is stopped, last first,
+ * four real Lambda handlers driven as AWS would drive them. What started is stopped, last first,
  * by `stop()` or when a later step fails.
  */
 export async function startLocalCloud(
@@ -71,8 +72,10 @@ async function start(settings: LocalSettings, print: Print, stops: Stops, stopAl
     handlers: {
       recheck: createRecheckHandler(environments.recheck),
       deliver: createDeliverHandler(environments.deliver),
+      discover: createDiscoverHandler(environments.discover),
     },
     recheckEveryMs: settings.RECHECK_INTERVAL_SECONDS * 1000,
+    discoverEveryMs: settings.DISCOVERY_INTERVAL_SECONDS * 1000,
     print,
   });
   stops.push(() => pollers.stop());

@@ -38,6 +38,11 @@ export const LOCAL_VARIABLES = [
     'how often recheck-pending runs',
   ],
   [
+    'DISCOVERY_INTERVAL_SECONDS',
+    `${LOCAL_DEFAULTS.DISCOVERY_INTERVAL_SECONDS}`,
+    "how often discover-links lists InstantPay's links and watches the unregistered ones (0 turns it off)",
+  ],
+  [
     'SCHEDULE_SCALE',
     LOCAL_DEFAULTS.SCHEDULE_SCALE,
     'compresses the adaptive schedule: a deployed minute becomes a second',
@@ -77,6 +82,11 @@ export const LocalSettingsSchema = z
       .positive()
       .max(3600)
       .default(LOCAL_DEFAULTS.RECHECK_INTERVAL_SECONDS),
+    DISCOVERY_INTERVAL_SECONDS: z.coerce
+      .number()
+      .min(0)
+      .max(3600)
+      .default(LOCAL_DEFAULTS.DISCOVERY_INTERVAL_SECONDS),
     /** Passed to the functions as it is; they parse it (`1/60`). */
     SCHEDULE_SCALE: z.string().default(LOCAL_DEFAULTS.SCHEDULE_SCALE),
     RECHECK_CONCURRENCY: stageNumber(StageConfigSchema.shape.recheckConcurrency),
@@ -128,7 +138,7 @@ export function helpText(): string {
   );
   return [
     'npm start: the whole payout link tracker on this machine (a local AWS emulator, the InstantPay',
-    'sandbox, the API, the scheduled rechecks and webhook delivery). Ctrl-C stops all of it.',
+    'sandbox, the API, the scheduled rechecks, discovery and webhook delivery). Ctrl-C stops all of it.',
     '',
     'Variables:',
     ...lines,

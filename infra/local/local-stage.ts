@@ -31,6 +31,8 @@ export function localStageConfig(settings: LocalSettings, apiUrl: string): Stage
       : { recheckConcurrency: settings.RECHECK_CONCURRENCY }),
     ...(settings.UPSTREAM_MAX_RPS === undefined ? {} : { upstreamMaxRps: settings.UPSTREAM_MAX_RPS }),
     ...(settings.MASK_PERSONAL_DATA === undefined ? {} : { maskPersonalData: settings.MASK_PERSONAL_DATA }),
+    // Run by the local cloud's own loop, so the recheck gives discovery its share of the budget.
+    discovery: { enabled: settings.DISCOVERY_INTERVAL_SECONDS > 0 },
   });
 }
 
@@ -50,6 +52,7 @@ export function localEnvironments(config: StageConfig, settings: LocalSettings, 
   return {
     trackLink: { ...functionEnvironment(FUNCTION_NAMES.trackLink, config, LOCAL_RESOURCES), ...local },
     recheck: { ...functionEnvironment(FUNCTION_NAMES.recheckPending, config, LOCAL_RESOURCES), ...local },
+    discover: { ...functionEnvironment(FUNCTION_NAMES.discoverLinks, config, LOCAL_RESOURCES), ...local },
     deliver: {
       ...functionEnvironment(FUNCTION_NAMES.deliverWebhooks, config, {
         tableName: LOCAL_RESOURCES.tableName,

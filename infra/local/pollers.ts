@@ -1,4 +1,5 @@
 import type { DeliverHandler } from '#functions/deliver-webhooks/wiring.ts';
+import type { DiscoverHandler } from '#functions/discover-links/wiring.ts';
 import type { RecheckHandler } from '#functions/recheck-pending/wiring.ts';
 import { ACTIVITY_ADDED } from '#shared/link/link-event.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
@@ -14,6 +15,7 @@ const POLL_EVERY_MS = 200;
 /** The functions' timeouts in the stack. */
 const RECHECK_TIMEOUT_MS = 60_000;
 const DELIVER_TIMEOUT_MS = 30_000;
+const DISCOVER_TIMEOUT_MS = 60_000;
 
 export interface Pollers {
   /** Ends every loop after its current turn, at once if it is waiting. */
@@ -22,14 +24,16 @@ export interface Pollers {
 
 /**
  * What AWS does on a schedule and on the queues, as loops: the scheduler invoking
- * `recheck-pending`, the SQS event sources invoking `deliver-webhooks`, and the console printing
+ * `recheck-pending` (and `discover-links`, unless turned off), the SQS event sources invoking `deliver-webhooks`, and the console printing
  * every event of the bus.
  */
 export function startPollers(options: {
   clients: LocalClients;
   resources: LocalResources;
-  handlers: { recheck: RecheckHandler; deliver: DeliverHandler };
+  handlers: { recheck: RecheckHandler; deliver: DeliverHandler; discover: DiscoverHandler };
   recheckEveryMs: number;
+  /** 0: no discovery. */
+  discoverEveryMs: number;
   print: Print;
 }): Pollers {
   const { clients, resources, handlers, print } = options;
@@ -37,6 +41,11 @@ export function startPollers(options: {
   loops.start(FUNCTION_NAMES.recheckPending, options.recheckEveryMs, () =>
     handlers.recheck({ shardGroup: 0 }, lambdaContext(FUNCTION_NAMES.recheckPending, RECHECK_TIMEOUT_MS)),
   );
+  if (options.discoverEveryMs > 0) {
+    loops.start(FUNCTION_NAMES.discoverLinks, options.discoverEveryMs, () =>
+      handlers.discover({}, lambdaContext(FUNCTION_NAMES.discoverLinks, DISCOVER_TIMEOUT_MS)),
+    );
+  }
   loops.start(FUNCTION_NAMES.deliverWebhooks, POLL_EVERY_MS, async () => {
     for (const [index, queue] of resources.queues.entries()) {
       await pollOnce(clients.sqs, queue, async (event) => {

@@ -9,40 +9,70 @@ export interface Envelope {
   data: unknown;
   timestamp: string;
   ipay_uuid: string;
-  orderid: null;
+  /** The call's transaction id: Create's `data.orderId`, `null` otherwise (as every other sample shows). */
+  orderid: string | null;
   environment: 'SANDBOX';
   internalCode: null;
 }
 
-/** Status texts of the codes the sandbox answers with or can be told to inject. */
+/**
+ * The published `statuscode` table, text for text (`../shared/upstream/PAYOUT-LINK-ENDPOINTS.md`
+ * section 7): InstantPay's page up to `ONV`, then the secondary copies for the entries the stored
+ * page cuts off (`RAB` to `CNL`; `VCI` in the copy that spells it right).
+ */
 const STATUS_TEXTS: Readonly<Record<string, string>> = {
   TXN: 'Transaction Successful',
   TUP: 'Transaction Under Process',
+  IRA: 'Invalid Refill Amount',
+  RBT: 'Refill Barred Temporarily',
+  IAN: 'Invalid Account Number',
+  IAB: 'Insufficient Wallet Balance',
+  DTX: 'Duplicate Transaction',
   ISE: 'System Error',
-  IPE: 'Internal Processing Error',
+  IAT: 'Invalid Access Token',
   SPD: 'Service Provider Downtime',
   SPE: 'Service Provider Error',
-  ERR: 'Service Provider Failure',
-  FAB: 'Failure At Bank End',
+  ITI: 'Invalid Transaction ID',
+  DTB: 'Denomination Temporarily Barred',
   TSU: 'Transaction Status Unavailable',
-  SNA: 'Service Not Available',
-  USM: 'Under Scheduled Maintenance',
-  UED: 'Unknown Error Description',
-  IEC: 'Invalid Error Code',
-  IAC: 'Invalid dealer credentials',
-  IAT: 'Invalid Access Token',
-  UAD: 'User Access Denied',
-  OUI: 'Outlet Unauthorized or Inactive',
-  AAB: 'Account Blocked',
-  KYC: 'KYC Required',
-  CNL: 'Currently Not Live',
-  RPI: 'Request parameters invalid or incomplete',
-  ITI: 'Invalid link id',
+  ISP: 'Invalid Service Provider',
+  RPI: 'Request Parameters are Invalid or Incomplete',
+  AAB: 'Account Blocked, Contact Helpdesk',
+  ANF: 'Account not found',
+  UED: 'Unknown Error Description, Contact Helpdesk',
+  IEC: 'Invalid or Unknown Error Code',
   IRT: 'Invalid Response Type',
+  IPE: 'Internal Processing Error',
+  IAC: 'Invalid Dealer Credentials',
+  UAD: 'User Access Denied',
+  TRP: 'Transaction Refund Processed',
+  TDE: 'Transaction Dispute Error, Contact Helpdesk',
+  DLS: 'Dispute Logged Successfully',
+  DID: 'Duplicate Agent Transaction ID',
+  OUI: 'Outlet Unauthorized or Inactive',
+  ODI: 'Outlet Data Incorrect',
+  RNF: 'Remitter Not Found',
+  RAR: 'Remitter Already Registered',
+  UAR: 'User Already Registered',
+  IVC: 'Invalid Verification Code or OTP',
+  IUA: 'Invalid User Account - Outlet',
+  SNA: 'Service not available',
+  ERR: 'Provider Failure',
+  FAB: 'Failure at Bank end',
+  UFC: 'Fare has been changed',
+  OTP: 'OTP Successfully sent',
+  EOP: 'OTP Expired',
+  OLR: 'OTP limit reached',
+  ONV: 'OTP not valid',
+  RAB: 'Remitter Blocked',
   VCI: 'Version Compatibility Issue',
-  OUE: 'Unknown method',
+  OUE: 'Unknown Method',
+  KYC: 'KYC is mandatory to avail this service',
+  USM: 'Under Scheduled Maintenance',
+  CNL: 'Currently Not Live',
 };
 
+/** The published text of a code; a code the table does not list (a fault injected by a test) gets a generic one. */
 export function statusTextOf(statuscode: string): string {
   return STATUS_TEXTS[statuscode] ?? 'Unknown error';
 }
@@ -55,7 +85,13 @@ function freshIpayUuid(): string {
   return `h000${randomUUID()}-${tail}`;
 }
 
-export function envelope(statuscode: string, status: string, data: unknown, nowMs: number): Envelope {
+export function envelope(
+  statuscode: string,
+  status: string,
+  data: unknown,
+  nowMs: number,
+  orderid: string | null = null,
+): Envelope {
   return {
     statuscode,
     actcode: null,
@@ -63,7 +99,7 @@ export function envelope(statuscode: string, status: string, data: unknown, nowM
     data,
     timestamp: formatIst(nowMs),
     ipay_uuid: freshIpayUuid(),
-    orderid: null,
+    orderid,
     environment: 'SANDBOX',
     internalCode: null,
   };

@@ -49,6 +49,8 @@ const scriptedLinkSchema = z.strictObject({
   linkId: z.string().regex(LINK_ID_PATTERN, 'a linkId is 1 to 64 of A-Z a-z 0-9 _ -').optional(),
   amount: z.number().positive(),
   timeline: timelineSchema,
+  /** The merchant's reference, as Create's `referenceNo` (List shows `NA` when none). */
+  referenceNo: z.string().min(1).max(128).optional(),
 });
 
 export type ScriptedLinkInput = z.input<typeof scriptedLinkSchema>;
@@ -71,6 +73,23 @@ const SCRIPTED_CONTACT: Readonly<ContactDetails> = {
 };
 
 const DEFAULT_IFSC = 'YESB0CMSNOC';
+
+/**
+ * A scripted link expires this long after its creation unless its timeline ends it first: every
+ * InstantPay link has an `expiredAt`, and List shows it (not documented for the sandbox's own links).
+ */
+const SCRIPTED_EXPIRY_MS = 30 * DAY_MS;
+
+/** What Create's documented fields hold for a scripted link, which `POST /sandbox/links` does not set. */
+const SCRIPTED_DETAILS = {
+  purpose: 'payout',
+  description: 'Sandbox scripted link',
+  verifyBene: false,
+  paymentModes: ['ACCOUNT', 'VPA'],
+} as const;
+
+/** `referenceNo` when none was given: "By default, it will be NA" (Create's request table). */
+const NO_REFERENCE = 'NA';
 
 interface Account {
   accountType: string;
@@ -105,9 +124,11 @@ interface LinkRecord {
   contact: ContactDetails | undefined;
   alerts: boolean;
   orderId: string;
-  referenceNo: string | null;
-  purpose: string | null;
-  description: string | null;
+  referenceNo: string;
+  /** Lower case, as the secondary Create sample echoes it. */
+  purpose: string;
+  description: string;
+  verifyBene: boolean;
   paymentModes: string[];
   activatedAt: string;
   events: RuntimeEvent[];
@@ -120,6 +141,7 @@ export interface UpstreamCreateParams {
   description?: string;
   referenceNo?: string;
   contact?: ContactDetails;
+  verifyBene?: boolean;
   alerts: boolean;
   paymentModes: string[];
   activatedAt?: number;
@@ -127,11 +149,22 @@ export interface UpstreamCreateParams {
 }
 
 export interface ListQuery {
-  status?: string;
+  /** Any of these (the documented filter is an array); every status when absent. */
+  statuses?: readonly string[];
   linkId?: string;
   contact?: string;
   pageNumber: number;
   recordsPerPage: number;
+}
+
+/** `data.meta` of a List answer, with the fields of the secondary copy (section 4.3). */
+export interface ListMeta {
+  totalPages: number;
+  currentPage: number;
+  totalRecords: number;
+  recordsOnCurrentPage: number;
+  recordFrom: number;
+  recordTo: number;
 }
 
 /** What only the sandbox itself sets on a scripted link (the sample link). */
@@ -145,7 +178,10 @@ export interface ScriptedLinkOptions {
   orderId?: string;
 }
 
-export type LinkActionResult = { ok: true } | { ok: false; reason: string };
+/** A cancel or notify: done (with what to tell the caller), or refused for an unknown link or its status. */
+export type LinkActionResult =
+  | { ok: true; message?: string }
+  | { ok: false; unknownLink: boolean; reason: string };
 
 export interface SandboxLinksOptions {
   clock: Clock;
@@ -187,16 +223,15 @@ export class SandboxLinks {
       amount: parsed.amount,
       createdAt,
       steps: materialize(createdAt, parsed.timeline, { contact, alerts: true, account }),
-      expiresAt: undefined,
+      expiresAt: createdAt + SCRIPTED_EXPIRY_MS,
       frozen: options.frozen ?? false,
       permanent: options.permanent ?? false,
       contact,
       alerts: true,
       orderId: options.orderId ?? orderIdAt(createdAt),
-      referenceNo: null,
-      purpose: null,
-      description: null,
-      paymentModes: [],
+      referenceNo: parsed.referenceNo ?? NO_REFERENCE,
+      ...SCRIPTED_DETAILS,
+      paymentModes: [...SCRIPTED_DETAILS.paymentModes],
       activatedAt: formatIst(createdAt),
       events: [],
     });
@@ -224,26 +259,29 @@ export class SandboxLinks {
       contact: params.contact,
       alerts: params.alerts,
       orderId: orderIdAt(createdAt),
-      referenceNo: params.referenceNo ?? null,
-      purpose: params.purpose ?? null,
-      description: params.description ?? null,
+      referenceNo: params.referenceNo || NO_REFERENCE,
+      purpose: (params.purpose ?? SCRIPTED_DETAILS.purpose).toLowerCase(),
+      description: params.description ?? SCRIPTED_DETAILS.description,
+      verifyBene: params.verifyBene ?? false,
       paymentModes: params.paymentModes,
       activatedAt: formatIst(params.activatedAt ?? createdAt),
       events: [],
     };
     this.links.set(linkId, record);
     const view = this.view(record);
+    // The keys of the secondary Create sample (PAYOUT-LINK-ENDPOINTS.md section 2.3), in its order.
     return {
       linkId,
       url: this.urlOf(record.linkId),
       status: view?.status ?? 'ISSUED',
+      contactDetails: contactDetailsOf(record.contact),
       amount: record.amount,
-      orderId: record.orderId,
-      referenceNo: record.referenceNo,
       purpose: record.purpose,
       description: record.description,
+      referenceNo: record.referenceNo,
+      verifyBene: record.verifyBene,
       paymentModes: record.paymentModes,
-      createdAt: formatIst(createdAt),
+      orderId: record.orderId,
       activatedAt: record.activatedAt,
       expiredAt: formatIst(expiresAt),
     };
@@ -263,9 +301,9 @@ export class SandboxLinks {
   cancel(linkId: string): LinkActionResult {
     const record = this.links.get(linkId);
     const view = record && this.view(record);
-    if (!record || !view) return { ok: false, reason: 'Invalid link id' };
+    if (!record || !view) return { ok: false, unknownLink: true, reason: 'Invalid link id' };
     if (view.status !== 'ISSUED')
-      return { ok: false, reason: `Link cannot be cancelled in status ${view.status}` };
+      return { ok: false, unknownLink: false, reason: `Link cannot be cancelled in status ${view.status}` };
     const at = this.clock.now();
     record.events.push({
       at,
@@ -279,9 +317,9 @@ export class SandboxLinks {
   notify(linkId: string): LinkActionResult {
     const record = this.links.get(linkId);
     const view = record && this.view(record);
-    if (!record || !view) return { ok: false, reason: 'Invalid link id' };
+    if (!record || !view) return { ok: false, unknownLink: true, reason: 'Invalid link id' };
     if (FINAL_STATUSES.has(view.status)) {
-      return { ok: false, reason: `Link cannot be notified in status ${view.status}` };
+      return { ok: false, unknownLink: false, reason: `Link cannot be notified in status ${view.status}` };
     }
     const at = this.clock.now();
     const text = notificationText(record.contact);
@@ -290,43 +328,62 @@ export class SandboxLinks {
       cancels: false,
       activity: text ? [{ status: text, activityAt: formatIst(at) }] : [],
     });
-    return { ok: true };
+    return { ok: true, message: notifyAnswerText(record.contact) };
   }
 
-  /** `data` of List Links: newest first, filtered, one page. */
-  list(query: ListQuery): { meta: Record<string, number>; records: Array<Record<string, unknown>> } {
+  /**
+   * `data` of List: the matching links newest first (the sort order is not documented), one page,
+   * with the `meta` and record fields of the secondary copy (PAYOUT-LINK-ENDPOINTS.md section 4.3). A
+   * page past the last is empty.
+   */
+  list(query: ListQuery): { meta: ListMeta; records: Array<Record<string, unknown>> } {
     const contact = query.contact?.toLowerCase();
-    const matching: Array<Record<string, unknown>> = [];
-    const newestFirst = [...this.links.values()].sort((a, b) => b.createdAt - a.createdAt);
+    const statuses = query.statuses && new Set(query.statuses);
+    const matching: LinkRecord[] = [];
+    const views = new Map<LinkRecord, LinkView>();
+    // Newest first; links created in the same millisecond keep the order they were created in, reversed.
+    const newestFirst = [...this.links.values()].reverse().sort((a, b) => b.createdAt - a.createdAt);
     for (const record of newestFirst) {
       const view = this.view(record);
       if (!view) continue;
       if (query.linkId !== undefined && record.linkId !== query.linkId) continue;
-      if (query.status !== undefined && view.status.toUpperCase() !== query.status.toUpperCase()) continue;
+      if (statuses !== undefined && !statuses.has(view.status)) continue;
       if (contact !== undefined && !contactMatches(record.contact, contact)) continue;
-      matching.push({
-        linkId: record.linkId,
-        orderId: record.orderId,
-        status: view.status,
-        amount: record.amount,
-        referenceNo: record.referenceNo,
-        purpose: record.purpose,
-        contactDetails: record.contact ?? null,
-        url: this.urlOf(record.linkId),
-        createdAt: formatIst(record.createdAt),
-        activatedAt: record.activatedAt,
-        expiredAt: record.expiresAt === undefined ? null : formatIst(record.expiresAt),
-      });
+      matching.push(record);
+      views.set(record, view);
     }
     const start = (query.pageNumber - 1) * query.recordsPerPage;
+    const page = matching.slice(start, start + query.recordsPerPage);
     return {
       meta: {
         totalPages: Math.ceil(matching.length / query.recordsPerPage),
         currentPage: query.pageNumber,
         totalRecords: matching.length,
-        recordsPerPage: query.recordsPerPage,
+        recordsOnCurrentPage: page.length,
+        recordFrom: page.length === 0 ? 0 : start + 1,
+        recordTo: page.length === 0 ? 0 : start + page.length,
       },
-      records: matching.slice(start, start + query.recordsPerPage),
+      records: page.map((record) => this.listRecord(record, views.get(record)!)),
+    };
+  }
+
+  /** One of `data.records[]`: the secondary copy's keys, in its order. */
+  private listRecord(record: LinkRecord, view: LinkView): Record<string, unknown> {
+    return {
+      amount: record.amount,
+      purpose: record.purpose,
+      description: record.description,
+      status: view.status,
+      linkId: record.linkId,
+      contactDetails: contactDetailsOf(record.contact),
+      referenceNo: record.referenceNo,
+      orderId: record.orderId,
+      url: this.urlOf(record.linkId),
+      qrUrl: `${this.linkUrlBase()}/payment/payout/link/qr/${record.linkId}`,
+      paymentModes: [...record.paymentModes],
+      verifyBene: record.verifyBene,
+      activatedAt: record.activatedAt,
+      expiredAt: record.expiresAt === undefined ? null : formatIst(record.expiresAt),
     };
   }
 
@@ -467,6 +524,29 @@ function defaultActivity(
 function notificationText(contact: ContactDetails | undefined): string | undefined {
   const targets = [contact?.mobile, contact?.email].filter((value): value is string => !!value);
   return targets.length > 0 ? `Payout link notification sent to ${targets.join(' and ')}` : undefined;
+}
+
+/** Notify's answer text, shaped like the page's sample `Notification Link Sent To *******742 and ******@instantpay.in`. */
+function notifyAnswerText(contact: ContactDetails | undefined): string {
+  const targets = [
+    contact?.mobile && maskKeepingLast(contact.mobile, 3),
+    contact?.email && maskEmailLocalPart(contact.email),
+  ].filter((value): value is string => !!value);
+  return targets.length > 0 ? `Notification Link Sent To ${targets.join(' and ')}` : 'Notification Link Sent';
+}
+
+function maskKeepingLast(text: string, keep: number): string {
+  return '*'.repeat(Math.max(0, text.length - keep)) + text.slice(-keep);
+}
+
+function maskEmailLocalPart(email: string): string {
+  const at = email.lastIndexOf('@');
+  return at < 0 ? '*'.repeat(email.length) : '*'.repeat(at) + email.slice(at);
+}
+
+/** `contactDetails{name,mobile,email}` as the secondary samples show it; `null` for what was not given. */
+function contactDetailsOf(contact: ContactDetails | undefined) {
+  return { name: contact?.name ?? null, mobile: contact?.mobile ?? null, email: contact?.email ?? null };
 }
 
 function contactMatches(contact: ContactDetails | undefined, needle: string): boolean {

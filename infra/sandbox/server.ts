@@ -46,7 +46,10 @@ export interface SandboxOptions {
 
 export interface SandboxStats {
   trackCalls: Record<string, number>;
+  /** Track calls in all. */
   total: number;
+  /** List calls received (every request, answered or not). */
+  listCalls: number;
 }
 
 export interface Sandbox {
@@ -58,7 +61,12 @@ export interface Sandbox {
   reset(): void;
   stats(): SandboxStats;
   /** Same as `POST /sandbox/links`; throws `SandboxInputError` (400) or `SandboxConflictError` (409). */
-  createLink(input: { linkId?: string; amount: number; timeline: TimelineStep[] }): string;
+  createLink(input: {
+    linkId?: string;
+    amount: number;
+    timeline: TimelineStep[];
+    referenceNo?: string;
+  }): string;
   /** Same as `POST /sandbox/faults`; throws `SandboxInputError` (400). */
   addFault(fault: FaultInput): string;
   clearFaults(): void;
@@ -92,6 +100,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   preloadSampleLink(links);
   const faults = new FaultStore(options.random);
   const trackCalls = new Map<string, number>();
+  let listCalls = 0;
   const timers = new Set<NodeJS.Timeout>();
   let closing: Promise<void> | undefined;
 
@@ -115,17 +124,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     preloadSampleLink(links);
     faults.clear();
     trackCalls.clear();
+    listCalls = 0;
   };
   const stats = (): SandboxStats => {
     let total = 0;
     for (const count of trackCalls.values()) total += count;
-    return { trackCalls: Object.fromEntries(trackCalls), total };
+    return { trackCalls: Object.fromEntries(trackCalls), total, listCalls };
   };
 
   async function handleUpstream(req: IncomingMessage, res: ServerResponse, requestUrl: URL): Promise<string> {
     const method = req.method ?? 'GET';
     const route = matchUpstreamRoute(method, requestUrl.pathname);
     if (route?.kind === 'track') trackCalls.set(route.linkId, (trackCalls.get(route.linkId) ?? 0) + 1);
+    if (route?.kind === 'list') listCalls++;
     const text = await readBody(req);
     if (!route) {
       sendJson(res, 404, envelope('OUE', statusTextOf('OUE'), null, clock.now()));
@@ -134,7 +145,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const request: UpstreamRequest = {
       route,
       headers: req.headers,
-      query: requestUrl.searchParams,
       body: text === undefined ? UNPARSABLE : parseJson(text),
     };
     const { latencyMs, fault } = faults.select(linkIdOf(request));
@@ -163,7 +173,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       default: {
         const answer = answerUpstream(request, { links, credentials, nowMs: clock.now() });
-        sendJson(res, 200, envelope(answer.statuscode, answer.status, answer.data, clock.now()));
+        sendJson(
+          res,
+          200,
+          envelope(answer.statuscode, answer.status, answer.data, clock.now(), answer.orderid ?? null),
+        );
         return `200 ${answer.statuscode}${delayed}`;
       }
     }

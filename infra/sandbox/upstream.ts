@@ -24,6 +24,8 @@ export interface UpstreamAnswer {
   statuscode: string;
   status: string;
   data: unknown;
+  /** Create's order id (the envelope's `orderid` equals `data.orderId`); `null` for every other call. */
+  orderid?: string | null;
 }
 
 /** A body that is present but is not JSON. */
@@ -32,7 +34,6 @@ export const UNPARSABLE = Symbol('unparsable body');
 export interface UpstreamRequest {
   route: UpstreamRoute;
   headers: IncomingHttpHeaders;
-  query: URLSearchParams;
   /** Parsed JSON body; `undefined` when empty; {@link UNPARSABLE} when not JSON. */
   body: unknown;
 }
@@ -49,8 +50,8 @@ export function matchUpstreamRoute(method: string, pathname: string): UpstreamRo
   if (method === 'POST' && rest === 'create') return { kind: 'create' };
   if (method === 'POST' && rest === 'cancel') return { kind: 'cancel' };
   if (method === 'POST' && rest === 'notify') return { kind: 'notify' };
-  // The provider documents List as a GET with a JSON body; a POST is accepted too, for clients that cannot.
-  if ((method === 'GET' || method === 'POST') && rest === 'list') return { kind: 'list' };
+  // Documented as a GET with a JSON body, the only form the sandbox takes (POST is not documented).
+  if (method === 'GET' && rest === 'list') return { kind: 'list' };
   return undefined;
 }
 
@@ -79,7 +80,7 @@ function credentialsAccepted(headers: IncomingHttpHeaders, credentials: SandboxC
 }
 
 /** The link a request is about, for faults limited to one link. */
-export function linkIdOf(request: Pick<UpstreamRequest, 'route' | 'body' | 'query'>): string | undefined {
+export function linkIdOf(request: Pick<UpstreamRequest, 'route' | 'body'>): string | undefined {
   if (request.route.kind === 'track') return request.route.linkId;
   const body = request.body;
   if (body && typeof body === 'object' && 'linkId' in body && typeof body.linkId === 'string')
@@ -89,7 +90,6 @@ export function linkIdOf(request: Pick<UpstreamRequest, 'route' | 'body' | 'quer
     if (filters && typeof filters === 'object' && 'linkId' in filters && typeof filters.linkId === 'string') {
       return filters.linkId;
     }
-    return request.query.get('linkId') ?? undefined;
   }
   return undefined;
 }
@@ -98,7 +98,11 @@ function answer(statuscode: string, status = statusTextOf(statuscode), data: unk
   return { statuscode, status, data };
 }
 
-const invalidParameters = (status = statusTextOf('RPI')) => answer('RPI', status);
+/**
+ * A request the sandbox refuses answers `RPI` with its published text (not documented: no error
+ * sample exists for any payout-link call; the sandbox never makes up a text of its own).
+ */
+const invalidParameters = () => answer('RPI');
 
 /** Answers one of the five calls, credentials included, as InstantPay would at `nowMs`. */
 export function answerUpstream(
@@ -110,7 +114,8 @@ export function answerUpstream(
   switch (route.kind) {
     case 'track': {
       const view = deps.links.track(route.linkId);
-      return view ? answer('TXN', 'Transaction Successful', view) : answer('ITI', 'Invalid link id');
+      // An unknown id: ITI, "Invalid Transaction ID" (not documented; the tracker reads it as "not found").
+      return view ? answer('TXN', statusTextOf('TXN'), view) : answer('ITI');
     }
     case 'create':
       return create(request.body, deps.links, deps.nowMs);
@@ -122,14 +127,16 @@ export function answerUpstream(
         route.kind === 'cancel'
           ? deps.links.cancel(parsed.data.linkId)
           : deps.links.notify(parsed.data.linkId);
-      if (!result.ok) return invalidParameters(result.reason);
+      // Not documented: an unknown id is ITI (as on Track); a link whose status refuses the call is RPI.
+      if (!result.ok) return result.unknownLink ? answer('ITI') : invalidParameters();
       return route.kind === 'cancel'
         ? answer('TXN', 'Link Cancelled Successfully')
-        : answer('TXN', 'Notification Sent Successfully');
+        : answer('TXN', result.message ?? 'Notification Link Sent');
     }
     case 'list': {
-      const query = listQueryOf(request.body, request.query);
-      return query ? answer('TXN', 'Transaction Successful', deps.links.list(query)) : invalidParameters();
+      const query = listQueryOf(request.body);
+      // The answer of the secondary copy: "Transaction Successful" with `data.meta` and `data.records`.
+      return query ? answer('TXN', statusTextOf('TXN'), deps.links.list(query)) : invalidParameters();
     }
   }
 }
@@ -137,108 +144,129 @@ export function answerUpstream(
 const linkIdBody = z.object({ linkId: z.string().min(1) });
 
 const istTime = z.string().refine((text) => parseIst(text) !== undefined, 'a time is YYYY-MM-DD HH:mm:ss');
-// Neither flag's type is documented: take booleans and the usual spellings.
-const flag = z.union([z.boolean(), z.string(), z.number()]).transform((value) => {
-  const text = String(value).trim().toLowerCase();
-  return !['false', 'n', 'no', '0', ''].includes(text);
-});
+/** A boolean, or its text: the newer crawl types `verifyBene` boolean, the older one String. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((text) => text === 'true')]);
 
-const createBody = z.object({
-  amount: z
-    .string()
-    .regex(/^\d+(\.\d{1,2})?$/, 'amount is a string such as "120.11"')
-    .refine((text) => Number(text) > 0, 'amount must be positive'),
-  purpose: z.string().optional(),
-  description: z.string().optional(),
-  referenceNo: z.string().optional(),
-  verifyBene: flag.optional(),
-  contactDetails: z
-    .object({
-      name: z.string().optional(),
-      mobile: z
-        .string()
-        .regex(/^\+?\d{10,13}$/)
-        .optional(),
-      email: z.email().optional(),
-    })
-    .optional(),
-  paymentModes: z.array(z.enum(['ACCOUNT', 'VPA', 'AMAZON', 'CREDITCARD'])).optional(),
-  activatedAt: istTime.optional(),
-  expiredAt: istTime.optional(),
-  sendAlert: flag.optional(),
-});
+/** `purpose`'s six documented values, the page's spelling (`Comission`); matched in any case (not documented). */
+const PURPOSES = ['refund', 'cashback', 'comission', 'incentive', 'payout', 'greeting'];
+const PAYMENT_MODES = ['ACCOUNT', 'VPA', 'AMAZON', 'CREDITCARD'] as const;
+
+/**
+ * Create's request table (PAYOUT-LINK-ENDPOINTS.md section 2.1): `verifyBene`, `amount`, `purpose`,
+ * `description`, `activatedAt`, `expiredAt` and `paymentModes` mandatory; the contact's name,
+ * mobile and e-mail mandatory when `verifyBene` is true. Date-times are `YYYY-MM-DD HH:mm:ss` IST
+ * and `amount` a string with at most two decimals (neither is documented).
+ */
+const createBody = z
+  .object({
+    amount: z
+      .string()
+      .regex(/^\d+(\.\d{1,2})?$/, 'amount is a string such as "120.11"')
+      .refine((text) => Number(text) > 0, 'amount must be positive'),
+    purpose: z.string().refine((text) => PURPOSES.includes(text.toLowerCase()), 'purpose is one of six'),
+    description: z.string().min(1),
+    referenceNo: z.string().optional(),
+    verifyBene: flag,
+    contactDetails: z
+      .object({
+        name: z.string().min(1).optional(),
+        mobile: z
+          .string()
+          .regex(/^\+?\d{10,13}$/)
+          .optional(),
+        email: z.email().optional(),
+      })
+      .optional(),
+    paymentModes: z.array(z.enum(PAYMENT_MODES)).min(1),
+    activatedAt: istTime,
+    expiredAt: istTime,
+    sendAlert: flag.optional(),
+  })
+  .superRefine((body, context) => {
+    if (!body.verifyBene) return;
+    for (const field of ['name', 'mobile', 'email'] as const) {
+      if (body.contactDetails?.[field] === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['contactDetails', field],
+          message: 'is mandatory when verifyBene is true',
+        });
+      }
+    }
+  });
 
 function create(body: unknown, links: SandboxLinks, nowMs: number): UpstreamAnswer {
   const parsed = createBody.safeParse(body);
   if (!parsed.success) return invalidParameters();
   const input = parsed.data;
-  const activatedAt = input.activatedAt === undefined ? undefined : parseIst(input.activatedAt);
-  const expiresAt = input.expiredAt === undefined ? undefined : parseIst(input.expiredAt);
-  if (
-    expiresAt !== undefined &&
-    (expiresAt <= nowMs || (activatedAt !== undefined && expiresAt <= activatedAt))
-  ) {
-    return invalidParameters('expiredAt must be later than now and than activatedAt');
-  }
+  const activatedAt = parseIst(input.activatedAt) as number;
+  const expiresAt = parseIst(input.expiredAt) as number;
+  // Not documented: an expiry that is not after now and after the activation is refused.
+  if (expiresAt <= nowMs || expiresAt <= activatedAt) return invalidParameters();
   const contact: ContactDetails | undefined = input.contactDetails && { ...input.contactDetails };
   const data = links.createFromUpstream({
     amount: Number(input.amount),
     purpose: input.purpose,
     description: input.description,
-    referenceNo: input.referenceNo,
+    ...(input.referenceNo === undefined ? {} : { referenceNo: input.referenceNo }),
     contact,
+    verifyBene: input.verifyBene,
     alerts: input.sendAlert ?? true,
-    paymentModes: input.paymentModes ?? ['ACCOUNT'],
+    paymentModes: input.paymentModes,
     activatedAt,
     expiresAt,
   });
-  return answer('TXN', 'Link Created Successfully', data);
+  return { ...answer('TXN', 'Link Created Successfully', data), orderid: String(data.orderId) };
 }
 
-const MAX_RECORDS_PER_PAGE = 100;
+/** Not documented: the largest page the sandbox serves; a larger `recordsPerPage` is refused (RPI). */
+export const MAX_RECORDS_PER_PAGE = 100;
+/** Not documented: the page size without `pagination`, the sample's `"10"`. */
 const DEFAULT_RECORDS_PER_PAGE = 10;
 
+const LINK_STATUSES = ['ISSUED', 'CLAIMED', 'CANCELLED', 'PROCESSING', 'EXPIRED'] as const;
+/** An empty text filter is no filter (the page's sample sends placeholder text, never an empty one). */
 const filterText = z
   .string()
   .optional()
   .transform((text) => (text === '' ? undefined : text));
-const pageInt = z
-  .union([z.int(), z.string().regex(/^\d+$/).transform(Number)])
+/** A page number or size: a string of digits, as the sample sends them (`"1"`, `"10"`). */
+const pageText = z
+  .string()
+  .regex(/^\d{1,9}$/)
+  .transform(Number)
   .pipe(z.int().min(1))
   .optional();
 
+/**
+ * List's request body (section 4.1): `filters.status` an array of the five documented statuses (a
+ * bare string is refused: the only concrete form is the sample's array; several are "any of"),
+ * `pagination` numbers as strings. Every field is optional.
+ */
 const listBody = z.object({
-  status: filterText,
-  linkId: filterText,
-  contact: filterText,
-  pageNumber: pageInt,
-  recordsPerPage: pageInt,
-  filters: z.object({ status: filterText, linkId: filterText, contact: filterText }).optional(),
-  pagination: z.object({ pageNumber: pageInt, recordsPerPage: pageInt }).optional(),
+  filters: z
+    .object({
+      status: z.array(z.enum(LINK_STATUSES)).min(1).optional(),
+      contact: filterText,
+      linkId: filterText,
+    })
+    .optional(),
+  pagination: z.object({ pageNumber: pageText, recordsPerPage: pageText }).optional(),
 });
 
-/** Filters and pagination from the nested body, the flat body, then the query string. */
-function listQueryOf(body: unknown, query: URLSearchParams): ListQuery | undefined {
+/** Filters and pagination from the JSON body; `undefined` when it is not what the page documents. */
+function listQueryOf(body: unknown): ListQuery | undefined {
   if (body === UNPARSABLE) return undefined;
-  const fromQuery = Object.fromEntries(
-    ['status', 'linkId', 'contact', 'pageNumber', 'recordsPerPage'].flatMap((name) => {
-      const value = query.get(name);
-      return value === null ? [] : [[name, value]];
-    }),
-  );
-  const parsedQuery = listBody.safeParse(fromQuery);
-  const parsedBody = listBody.safeParse(body ?? {});
-  if (!parsedQuery.success || !parsedBody.success) return undefined;
-  const q = parsedQuery.data;
-  const b = parsedBody.data;
-  const recordsPerPage =
-    b.pagination?.recordsPerPage ?? b.recordsPerPage ?? q.recordsPerPage ?? DEFAULT_RECORDS_PER_PAGE;
+  const parsed = listBody.safeParse(body ?? {});
+  if (!parsed.success) return undefined;
+  const { filters, pagination } = parsed.data;
+  const recordsPerPage = pagination?.recordsPerPage ?? DEFAULT_RECORDS_PER_PAGE;
   if (recordsPerPage > MAX_RECORDS_PER_PAGE) return undefined;
   return {
-    status: b.filters?.status ?? b.status ?? q.status,
-    linkId: b.filters?.linkId ?? b.linkId ?? q.linkId,
-    contact: b.filters?.contact ?? b.contact ?? q.contact,
-    pageNumber: b.pagination?.pageNumber ?? b.pageNumber ?? q.pageNumber ?? 1,
+    ...(filters?.status ? { statuses: filters.status } : {}),
+    ...(filters?.linkId === undefined ? {} : { linkId: filters.linkId }),
+    ...(filters?.contact === undefined ? {} : { contact: filters.contact }),
+    pageNumber: pagination?.pageNumber ?? 1,
     recordsPerPage,
   };
 }

@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import { ProblemSchema } from '#shared/http/problem.schema.ts';
-import { RegisterLinkBodySchema } from '#shared/http/requests.ts';
+import { LIST_STATES, RegisterLinkBodySchema } from '#shared/http/requests.ts';
 import { EventsResponseSchema, LinkListSchema } from '#shared/http/responses.schema.ts';
 import { LinkEventDetailSchema } from '#shared/link/link-event.schema.ts';
 import { ACTIVITY_ADDED, EVENT_SOURCE, STATUS_CHANGED } from '#shared/link/link-event.ts';
+import { DOCUMENTED_STATUSES } from '#shared/link/link-status.ts';
 import { LinkViewSchema } from '#shared/link/link-view.schema.ts';
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
 import { WebhookBodySchema } from '#shared/webhooks/webhook-body.schema.ts';
@@ -138,7 +139,7 @@ const errors = {
     problemExample(405, 'method-not-allowed', 'Method not allowed', 'Use GET or DELETE.'),
   ),
   '502': problemResponse(
-    'InstantPay rejected the credentials (an operator must fix the secret) or answered something unusable.',
+    "InstantPay rejected the credentials (an operator must fix the secret), refused the tracker's request as an integration fault (RPI, IRT, VCI, OUE: an operator must look), or answered something unusable.",
     problemExample(
       502,
       'upstream-credentials-rejected',
@@ -182,12 +183,28 @@ export function openApiDocument(): JsonSchema {
       '/links': {
         get: {
           operationId: 'listLinks',
-          summary: 'List links by state',
+          summary: 'List links by state, InstantPay status or reference',
+          description:
+            'Served from an index, never a scan. `state` alone (default `watching`); or `status` or `reference`, each alone (any state) or with `state`; `status` and `reference` together are a 400. With `status` or `reference`, links come idle first, then watching, then final, each by link id.',
           parameters: [
             {
               name: 'state',
               in: 'query',
-              schema: { type: 'string', enum: ['watching', 'final', 'idle'], default: 'watching' },
+              schema: { type: 'string', enum: [...LIST_STATES] },
+              description:
+                '`watching` (the default when neither `status` nor `reference` is given), `final` or `idle`',
+            },
+            {
+              name: 'status',
+              in: 'query',
+              schema: { type: 'string', enum: [...DOCUMENTED_STATUSES] },
+              description: "The link's InstantPay status as last recorded",
+            },
+            {
+              name: 'reference',
+              in: 'query',
+              schema: { type: 'string', minLength: 1, maxLength: 128 },
+              description: 'The exact `reference` the link was registered (or discovered) with',
             },
             {
               name: 'limit',

@@ -21,4 +21,14 @@ export const DEFAULTS = {
   recheckStopBeforeMs: 15_000,
   /** A shard's lease outlives the run that holds it by this (the clocks of two runs may differ a little). */
   recheckLeaseMarginMs: 5_000,
+  /** `DISCOVERY_STATUSES`: the InstantPay statuses discovery lists (a link in neither is not worth watching). */
+  discoveryStatuses: ['ISSUED', 'PROCESSING'],
+  /** The stage config's `discovery.everyMinutes`: one discovery run this often. */
+  discoveryEveryMinutes: 5,
+  /** `DISCOVERY_RECORDS_PER_PAGE`: List's page size (InstantPay documents no maximum; the sample asks 10). */
+  discoveryRecordsPerPage: 100,
+  /** `DISCOVERY_CONCURRENCY`: registrations of one page at once. */
+  discoveryConcurrency: 8,
+  /** `DISCOVERY_STOP_BEFORE_MS`: a run reads no new page when less than this is left of it. */
+  discoveryStopBeforeMs: 15_000,
 } as const;

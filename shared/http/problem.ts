@@ -7,6 +7,7 @@ import {
   InvalidLinkIdError,
   LinkNotFoundError,
   UpstreamCredentialsError,
+  UpstreamIntegrationError,
   UpstreamProtocolError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -121,6 +122,13 @@ const RULES: readonly ProblemRule[] = [
     slug: 'upstream-credentials-rejected',
     title: 'InstantPay rejected the tracker credentials',
     detail: 'An operator must update the InstantPay secret; retrying will not help until then.',
+  }),
+  rule([UpstreamIntegrationError], {
+    status: 502,
+    slug: 'upstream-integration-fault',
+    title: "InstantPay refused the tracker's request",
+    detail: (error) =>
+      `InstantPay answered ${error.statuscode ?? 'an integration fault'}: the request the tracker sent, or its configuration, is at fault, not the link. An operator must look; retrying will not help until then.`,
   }),
   rule([SecretNotConfiguredError, MalformedSecretError], {
     status: 502,

@@ -1,4 +1,6 @@
+import { DOCUMENTED_STATUSES } from '#shared/link/link-status.ts';
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
+import type { LinkFilter } from '#shared/store/link-store.ts';
 import * as z from '#shared/zod.ts';
 
 /**
@@ -32,19 +34,42 @@ export const TrackQuerySchema = z.object({
   ),
 });
 
-export const ListQuerySchema = z.object({
-  state: z._default(z.enum(['watching', 'final', 'idle']), 'watching'),
-  limit: z._default(
-    z
-      .pipe(
-        z.string().check(z.regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')),
-        z.transform(Number),
-      )
-      .check(z.refine((value) => value >= 1 && value <= 100, 'must be from 1 to 100')),
-    25,
-  ),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-});
+export const LIST_STATES = ['watching', 'final', 'idle'] as const;
+
+/** `GET /links`: a state (default `watching`), or a status or a reference, each alone or with a state. */
+export const ListQuerySchema = z.pipe(
+  z
+    .object({
+      state: z.optional(z.enum(LIST_STATES)),
+      status: z.optional(z.enum(DOCUMENTED_STATUSES)),
+      reference: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+      limit: z._default(
+        z
+          .pipe(
+            z.string().check(z.regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')),
+            z.transform(Number),
+          )
+          .check(z.refine((value) => value >= 1 && value <= 100, 'must be from 1 to 100')),
+        25,
+      ),
+      cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+    })
+    .check(
+      z.refine((query) => query.status === undefined || query.reference === undefined, {
+        message: 'cannot be combined with status: use one of them, with state if needed',
+        path: ['reference'],
+      }),
+    ),
+  z.transform(({ state, status, reference, limit, cursor }) => {
+    const filter: LinkFilter =
+      status !== undefined
+        ? { status, ...(state === undefined ? {} : { state }) }
+        : reference !== undefined
+          ? { reference, ...(state === undefined ? {} : { state }) }
+          : { state: state ?? 'watching' };
+    return { filter, limit, cursor };
+  }),
+);
 
 /** Longest part of a field's path a problem shows, and most parts; the rest is cut. */
 const MAX_PATH_PART = 32;

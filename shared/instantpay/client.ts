@@ -9,12 +9,22 @@ import {
   InvalidLinkIdError,
   LinkNotFoundError,
   UpstreamCredentialsError,
+  UpstreamIntegrationError,
   UpstreamProtocolError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from './errors.ts';
-import { type HttpAnswer, type HttpGet, keepAliveGet } from './http-get.ts';
-import { describeIssues, type Envelope, EnvelopeSchema, TrackDataSchema } from './schemas.ts';
+import { type HttpAnswer, type HttpGet, type HttpSend, keepAliveGet, keepAliveRequest } from './http-get.ts';
+import {
+  describeIssues,
+  type Envelope,
+  EnvelopeSchema,
+  ListDataSchema,
+  type ListedLink,
+  ListedLinkSchema,
+  type ListMeta,
+  TrackDataSchema,
+} from './schemas.ts';
 import { classifyStatusCode, DOWNTIME_CODES } from './status-codes.ts';
 
 const DEFAULT_BASE_URL = 'https://api.instantpay.in';
@@ -22,6 +32,8 @@ const DEFAULT_BASE_URL = 'https://api.instantpay.in';
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 const DOWNTIME_RETRY_AFTER_SECONDS = 60;
 const EXCERPT_LENGTH = 80;
+
+export type { ListedLink, ListMeta };
 
 export interface InstantPayClientOptions {
   credentials: CredentialsSource;
@@ -31,35 +43,62 @@ export interface InstantPayClientOptions {
   clock?: Clock;
   /** A keep-alive `node:http` GET (connections reused within a container) unless a test swaps it. */
   httpGet?: HttpGet;
+  /** The same pool for a request with a body (List is a GET with a JSON body) unless a test swaps it. */
+  httpSend?: HttpSend;
+}
+
+/** One page of InstantPay's List call. */
+export interface ListLinksQuery {
+  /** Sent as `filters.status`, an array as the page's sample sends it: one status per call is the documented form. */
+  statuses: readonly string[];
+  /** From 1 (the sample's first page; whether pages start at 1 is not documented). */
+  pageNumber: number;
+  recordsPerPage: number;
+}
+
+export interface LinkListPage {
+  /** The records with a link id the tracker accepts, in InstantPay's order, every field kept. */
+  links: ListedLink[];
+  /** How many records the page held, usable or not: fewer than asked means it was the last page. */
+  received: number;
+  /** Records without a usable link id (missing, or not `^[A-Za-z0-9_-]{1,64}$`): listed, never tracked. */
+  unusable: number;
+  /** `data.meta` as InstantPay sent it (secondary source), `null` when absent or unreadable. */
+  meta: ListMeta | null;
 }
 
 export interface InstantPayClient {
   /** Tracks one link: the answer as the link model's observation. Throws only the typed errors of `./errors.ts`; never retries on its own, except one refetch of rotated credentials. */
   trackLink(linkId: string): Promise<LinkObservation>;
+  /** One page of the merchant's links with the given statuses (the List call). Same headers, timeout, errors and credential refetch as `trackLink`. */
+  listLinks(query: ListLinksQuery): Promise<LinkListPage>;
+}
+
+/** The four documented headers (`X-Ipay-Auth-Code` "1", client id, client secret, endpoint IP). */
+function ipayHeaders(credentials: InstantPayCredentials): Record<string, string> {
+  return {
+    'X-Ipay-Auth-Code': credentials.authCode,
+    'X-Ipay-Client-Id': credentials.clientId,
+    'X-Ipay-Client-Secret': credentials.clientSecret,
+    'X-Ipay-Endpoint-Ip': credentials.endpointIp,
+    Accept: 'application/json',
+  };
 }
 
 export function createInstantPayClient(options: InstantPayClientOptions): InstantPayClient {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.upstreamTimeoutMs;
   const clock = options.clock ?? systemClock;
   const httpGet = options.httpGet ?? keepAliveGet;
+  const httpSend = options.httpSend ?? keepAliveRequest;
+  const baseUrlOf = (credentials: InstantPayCredentials) =>
+    (credentials.baseUrl ?? options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
 
   async function trackOnce(linkId: string, credentials: InstantPayCredentials): Promise<LinkObservation> {
-    const baseUrl = (credentials.baseUrl ?? options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-    const url = `${baseUrl}/payments/payout/link/track/${encodeURIComponent(linkId)}`;
+    const url = `${baseUrlOf(credentials)}/payments/payout/link/track/${encodeURIComponent(linkId)}`;
     const startedAt = clock.now();
     let answer: HttpAnswer;
     try {
-      answer = await httpGet(
-        url,
-        {
-          'X-Ipay-Auth-Code': credentials.authCode,
-          'X-Ipay-Client-Id': credentials.clientId,
-          'X-Ipay-Client-Secret': credentials.clientSecret,
-          'X-Ipay-Endpoint-Ip': credentials.endpointIp,
-          Accept: 'application/json',
-        },
-        timeoutMs,
-      );
+      answer = await httpGet(url, ipayHeaders(credentials), timeoutMs);
     } catch (error) {
       throw networkError(error, timeoutMs);
     }
@@ -69,21 +108,65 @@ export function createInstantPayClient(options: InstantPayClientOptions): Instan
     });
   }
 
+  async function listOnce(query: ListLinksQuery, credentials: InstantPayCredentials): Promise<LinkListPage> {
+    let answer: HttpAnswer;
+    try {
+      answer = await httpSend(
+        {
+          // Documented as a GET with a JSON body; whether POST or a query string work is not documented.
+          method: 'GET',
+          url: `${baseUrlOf(credentials)}/payments/payout/link/list`,
+          headers: { ...ipayHeaders(credentials), 'Content-Type': 'application/json' },
+          body: JSON.stringify(listRequestBody(query)),
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw networkError(error, timeoutMs);
+    }
+    return parseListResponse(answer.status, answer.retryAfter, answer.text, clock.now());
+  }
+
+  /** Calls once; when InstantPay rejects the credentials, refetches the secret once and retries only if it changed. */
+  async function withCredentials<T>(call: (credentials: InstantPayCredentials) => Promise<T>): Promise<T> {
+    const credentials = await options.credentials.get();
+    try {
+      return await call(credentials);
+    } catch (error) {
+      if (!(error instanceof UpstreamCredentialsError)) throw error;
+      // A rejected credential may mean the secret was rotated: refetch it once, now, and retry
+      // only if it changed, so a rotation takes effect without a redeploy.
+      const fresh = await options.credentials.get({ forceFetch: true });
+      if (sameCredentials(fresh, credentials)) throw error;
+      return call(fresh);
+    }
+  }
+
   return {
     async trackLink(linkId) {
       if (!isValidLinkId(linkId)) throw new InvalidLinkIdError(String(linkId));
-      const credentials = await options.credentials.get();
-      try {
-        return await trackOnce(linkId, credentials);
-      } catch (error) {
-        if (!(error instanceof UpstreamCredentialsError)) throw error;
-        // A rejected credential may mean the secret was rotated: refetch it once, now, and retry
-        // only if it changed, so a rotation takes effect without a redeploy.
-        const fresh = await options.credentials.get({ forceFetch: true });
-        if (sameCredentials(fresh, credentials)) throw error;
-        return trackOnce(linkId, fresh);
-      }
+      return withCredentials((credentials) => trackOnce(linkId, credentials));
     },
+    async listLinks(query) {
+      listRequestBody(query);
+      return withCredentials((credentials) => listOnce(query, credentials));
+    },
+  };
+}
+
+/**
+ * The List request body as the page's sample writes it: `filters.status` an array, the page number
+ * and size as strings. Throws a `RangeError` for a query no caller should build.
+ */
+export function listRequestBody(query: ListLinksQuery) {
+  if (query.statuses.length === 0) throw new RangeError('listLinks needs at least one status');
+  if (!Number.isInteger(query.pageNumber) || query.pageNumber < 1)
+    throw new RangeError('pageNumber must be an integer from 1');
+  if (!Number.isInteger(query.recordsPerPage) || query.recordsPerPage < 1)
+    throw new RangeError('recordsPerPage must be a positive integer');
+  return {
+    filters: { status: [...query.statuses] },
+    pagination: { pageNumber: String(query.pageNumber), recordsPerPage: String(query.recordsPerPage) },
   };
 }
 
@@ -119,21 +202,20 @@ function networkError(error: unknown, timeoutMs: number): UpstreamUnavailableErr
 }
 
 /**
- * Turns an HTTP answer into an observation or a typed error. The HTTP status is read first: a 5xx
- * or 429 is transient whatever the body says. Exported for the fuzz tests.
+ * The envelope of an answer, or a typed error. The HTTP status is read first: a 5xx or 429 is
+ * transient whatever the body says; then the body must be JSON with the documented envelope.
  */
-export function parseTrackResponse(
-  linkId: string,
+function readEnvelope(
   httpStatus: number,
   retryAfterHeader: string | null,
   text: string,
-  times: { startedAt: number; observedAt: number },
-): LinkObservation {
+  nowMs: number,
+): Envelope {
   if (httpStatus >= 500 || httpStatus === 429) {
     throw new UpstreamUnavailableError(
       `InstantPay answered HTTP ${httpStatus}.`,
       'http-status',
-      parseRetryAfter(retryAfterHeader, times.observedAt) ?? DEFAULT_RETRY_AFTER_SECONDS,
+      parseRetryAfter(retryAfterHeader, nowMs) ?? DEFAULT_RETRY_AFTER_SECONDS,
       { httpStatus },
     );
   }
@@ -144,9 +226,7 @@ export function parseTrackResponse(
     throw new UpstreamProtocolError(
       `InstantPay answered HTTP ${httpStatus} with a body that is not JSON.`,
       excerpt(text),
-      {
-        httpStatus,
-      },
+      { httpStatus },
     );
   }
   const envelope = EnvelopeSchema.safeParse(json);
@@ -157,69 +237,151 @@ export function parseTrackResponse(
       { httpStatus },
     );
   }
-  return fromEnvelope(linkId, httpStatus, envelope.data, times);
+  const { statuscode } = envelope.data;
+  if (classifyStatusCode(statuscode) === 'success' && (httpStatus < 200 || httpStatus > 299)) {
+    throw new UpstreamProtocolError(
+      `InstantPay answered HTTP ${httpStatus} with statuscode TXN.`,
+      statuscode,
+      {
+        statuscode,
+        httpStatus,
+      },
+    );
+  }
+  return envelope.data;
 }
 
-function fromEnvelope(
-  linkId: string,
-  httpStatus: number,
+/**
+ * The typed error of an envelope that is not a success, by its `statuscode`'s class. `notFound`
+ * says what the one "not known" code means on this call (`ITI` on Track Link: the link).
+ */
+function envelopeError(
   envelope: Envelope,
-  times: { startedAt: number; observedAt: number },
-): LinkObservation {
+  httpStatus: number,
+  call: string,
+  notFound: (details: { statuscode: string; httpStatus: number }) => Error,
+): Error {
   const { statuscode } = envelope;
   const details = { statuscode, httpStatus };
   const message = envelope.status ? `: ${excerpt(envelope.status)}` : '';
   switch (classifyStatusCode(statuscode)) {
-    case 'success': {
-      if (httpStatus < 200 || httpStatus > 299) {
-        throw new UpstreamProtocolError(
-          `InstantPay answered HTTP ${httpStatus} with statuscode TXN.`,
-          statuscode,
-          details,
-        );
-      }
-      const data = TrackDataSchema.safeParse(envelope.data);
-      if (!data.success) {
-        throw new UpstreamProtocolError(
-          'InstantPay answered TXN with an unexpected data shape.',
-          describeIssues(data.error),
-          details,
-        );
-      }
-      // The link model's observation: its types are its own, so the compiler checks the parser agrees.
-      return {
-        linkId,
-        status: data.data.status,
-        amount: data.data.amount,
-        activity: data.data.linkActivity,
-        statuscode,
-        ipayUuid: envelope.ipay_uuid ?? null,
-        timestamp: envelope.timestamp ?? null,
-        environment: envelope.environment ?? null,
-        startedAt: times.startedAt,
-        observedAt: times.observedAt,
-      };
-    }
+    case 'success':
+      throw new Error('a success is not an error');
+    case 'pending':
     case 'transient':
-      throw new UpstreamUnavailableError(
+      return new UpstreamUnavailableError(
         `InstantPay answered ${statuscode}${message}.`,
         'statuscode',
         DOWNTIME_CODES.has(statuscode) ? DOWNTIME_RETRY_AFTER_SECONDS : DEFAULT_RETRY_AFTER_SECONDS,
         details,
       );
     case 'credentials':
-      throw new UpstreamCredentialsError(
-        `InstantPay rejected the credentials (${statuscode}${message}).`,
+      return new UpstreamCredentialsError(
+        `InstantPay rejected the credentials or the account (${statuscode}${message}).`,
         details,
       );
-    case 'request':
-      throw new LinkNotFoundError(linkId, details);
+    case 'integration':
+      return new UpstreamIntegrationError(
+        `InstantPay refused the ${call} request itself (${statuscode}${message}): the tracker's client or its configuration is at fault.`,
+        details,
+      );
+    case 'not-found':
+      return notFound(details);
+    case 'failure':
+      return new UpstreamRejectedError(
+        `InstantPay answered the ${call} call with the failure ${statuscode}${message}.`,
+        details,
+      );
     case 'unknown':
-      throw new UpstreamRejectedError(
+      return new UpstreamRejectedError(
         `InstantPay answered an unknown statuscode ${excerpt(statuscode)}${message}.`,
         details,
       );
   }
+}
+
+/** Turns a Track Link answer into an observation or a typed error. Exported for the fuzz tests. */
+export function parseTrackResponse(
+  linkId: string,
+  httpStatus: number,
+  retryAfterHeader: string | null,
+  text: string,
+  times: { startedAt: number; observedAt: number },
+): LinkObservation {
+  const envelope = readEnvelope(httpStatus, retryAfterHeader, text, times.observedAt);
+  if (classifyStatusCode(envelope.statuscode) !== 'success') {
+    throw envelopeError(
+      envelope,
+      httpStatus,
+      'Track Link',
+      (details) => new LinkNotFoundError(linkId, details),
+    );
+  }
+  const details = { statuscode: envelope.statuscode, httpStatus };
+  const data = TrackDataSchema.safeParse(envelope.data);
+  if (!data.success) {
+    throw new UpstreamProtocolError(
+      'InstantPay answered TXN with an unexpected data shape.',
+      describeIssues(data.error),
+      details,
+    );
+  }
+  // The link model's observation: its types are its own, so the compiler checks the parser agrees.
+  return {
+    linkId,
+    status: data.data.status,
+    amount: data.data.amount,
+    activity: data.data.linkActivity,
+    statuscode: envelope.statuscode,
+    ipayUuid: envelope.ipay_uuid ?? null,
+    timestamp: envelope.timestamp ?? null,
+    environment: envelope.environment ?? null,
+    startedAt: times.startedAt,
+    observedAt: times.observedAt,
+  };
+}
+
+/**
+ * Turns a List answer into a page or a typed error. A `TXN` with no `data` (or `data: null`) is an
+ * empty page (not documented: the envelope's `data` is "Response Data (if Present)"). Exported for
+ * the fuzz tests.
+ */
+export function parseListResponse(
+  httpStatus: number,
+  retryAfterHeader: string | null,
+  text: string,
+  nowMs: number,
+): LinkListPage {
+  const envelope = readEnvelope(httpStatus, retryAfterHeader, text, nowMs);
+  if (classifyStatusCode(envelope.statuscode) !== 'success') {
+    // No link is named on a List call: "not known" means nothing the tracker can act on.
+    throw envelopeError(
+      envelope,
+      httpStatus,
+      'List',
+      (details) =>
+        new UpstreamRejectedError(`InstantPay answered the List call with ${details.statuscode}.`, details),
+    );
+  }
+  if (envelope.data === undefined || envelope.data === null) {
+    return { links: [], received: 0, unusable: 0, meta: null };
+  }
+  const data = ListDataSchema.safeParse(envelope.data);
+  if (!data.success) {
+    throw new UpstreamProtocolError(
+      'InstantPay answered TXN to List with an unexpected data shape.',
+      describeIssues(data.error),
+      { statuscode: envelope.statuscode, httpStatus },
+    );
+  }
+  const links: ListedLink[] = [];
+  let unusable = 0;
+  for (const record of data.data.records) {
+    const parsed = ListedLinkSchema.safeParse(record);
+    if (parsed.success && isValidLinkId(parsed.data.linkId)) links.push(parsed.data);
+    else unusable++;
+  }
+  return { links, received: data.data.records.length, unusable, meta: data.data.meta ?? null };
 }
 
 /** InstantPay's `Retry-After` as the wait its callers are told: 1 s to 1 hour; `undefined` when absent or unreadable. */

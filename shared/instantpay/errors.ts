@@ -1,6 +1,6 @@
 /**
- * Every way a Track Link call can fail, as types the callers map: the API to problem+json, the
- * scheduled run to a backoff. The client throws nothing else.
+ * Every way a Track Link or List call can fail, as types the callers map: the API to problem+json,
+ * the scheduled runs to a backoff. The client throws nothing else.
  */
 export abstract class InstantPayError extends Error {
   abstract readonly kind:
@@ -8,6 +8,7 @@ export abstract class InstantPayError extends Error {
     | 'unavailable'
     | 'credentials'
     | 'link-not-found'
+    | 'integration'
     | 'rejected'
     | 'protocol';
   /** The envelope's `statuscode`, when the upstream answered with one. */
@@ -47,12 +48,20 @@ export class UpstreamUnavailableError extends InstantPayError {
   }
 }
 
-/** InstantPay rejected the credentials (`IAC`, `IAT`, ...): an operator must fix the secret. */
+/** InstantPay rejected the credentials or the account (`IAC`, `IAT`, `IUA`, ...): an operator must fix the secret or the account. */
 export class UpstreamCredentialsError extends InstantPayError {
   readonly kind = 'credentials';
 }
 
-/** InstantPay does not know the link (a request-class `statuscode` such as `ITI` or `RPI`). */
+/**
+ * InstantPay refused the request itself (`RPI`, `IRT`, `VCI`, `OUE`): the tracker's client or its
+ * configuration (the base URL, a path) is at fault, never the link. An operator must look.
+ */
+export class UpstreamIntegrationError extends InstantPayError {
+  readonly kind = 'integration';
+}
+
+/** InstantPay does not know the link (`ITI` on Track Link). */
 export class LinkNotFoundError extends InstantPayError {
   readonly kind = 'link-not-found';
   constructor(
@@ -63,7 +72,7 @@ export class LinkNotFoundError extends InstantPayError {
   }
 }
 
-/** A well-formed answer that is neither success nor a known failure class (an unknown `statuscode`). */
+/** A well-formed answer the tracker has no use for: a listed failure about something else, or a `statuscode` the table does not list. */
 export class UpstreamRejectedError extends InstantPayError {
   readonly kind = 'rejected';
 }

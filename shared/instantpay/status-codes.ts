@@ -1,18 +1,58 @@
 /**
- * InstantPay's envelope `statuscode`, classified as `../shared/upstream/INSTANTPAY.md` lists them.
- * `TXN` is the only success. A code not listed here is `unknown`: handled as an upstream error,
- * never a crash.
+ * InstantPay's envelope `statuscode`, classified. The published table
+ * (`../shared/upstream/PAYOUT-LINK-ENDPOINTS.md` section 7) gives `TXN` as the only success, `TUP`
+ * as pending, and every other code as a failure with no per-code meaning; the failure classes below
+ * are the tracker's reading of each code's text (`../shared/upstream/INSTANTPAY.md`). Every listed
+ * code has a class; a code the table does not list is `unknown`: an upstream error, never a crash.
  */
-export type StatusCodeClass = 'success' | 'transient' | 'credentials' | 'request' | 'unknown';
+export type StatusCodeClass =
+  | 'success'
+  | 'pending'
+  | 'transient'
+  | 'credentials'
+  | 'integration'
+  | 'not-found'
+  | 'failure'
+  | 'unknown';
 
 const CLASSES: Readonly<Record<Exclude<StatusCodeClass, 'unknown'>, readonly string[]>> = {
   success: ['TXN'],
-  // Pending or provider-side: retry later. `TUP` (under process) is pending, never failed.
-  transient: ['TUP', 'ISE', 'IPE', 'SPD', 'SPE', 'ERR', 'FAB', 'TSU', 'SNA', 'USM', 'UED', 'IEC'],
-  // Configuration problems for an operator: never retried blindly.
-  credentials: ['IAC', 'IAT', 'UAD', 'OUI', 'AAB', 'KYC', 'CNL'],
-  // The request itself is wrong: for Track Link, the link id is not one InstantPay knows.
-  request: ['RPI', 'ITI', 'IRT', 'VCI', 'OUE'],
+  // "Transaction Under Process": pending, never failed.
+  pending: ['TUP'],
+  // Provider-side or downtime: retry later.
+  transient: ['ISE', 'IPE', 'SPD', 'SPE', 'ERR', 'FAB', 'TSU', 'SNA', 'USM', 'UED', 'IEC'],
+  // The credentials or the merchant's account: an operator must act, never retried blindly.
+  credentials: ['IAC', 'IAT', 'UAD', 'OUI', 'IUA', 'AAB', 'KYC', 'CNL'],
+  // Our request or our client is wrong (parameters, response type, version, method): never "not found".
+  integration: ['RPI', 'IRT', 'VCI', 'OUE'],
+  // "Invalid Transaction ID": on Track Link, InstantPay does not know the id (the docs give no per-call meaning).
+  'not-found': ['ITI'],
+  // Listed, but about other products (refills, remitters, OTPs, fares...): nothing the tracker can act on.
+  failure: [
+    'IRA',
+    'RBT',
+    'IAN',
+    'IAB',
+    'DTX',
+    'DTB',
+    'ISP',
+    'ANF',
+    'TRP',
+    'TDE',
+    'DLS',
+    'DID',
+    'ODI',
+    'RNF',
+    'RAR',
+    'UAR',
+    'IVC',
+    'UFC',
+    'OTP',
+    'EOP',
+    'OLR',
+    'ONV',
+    'RAB',
+  ],
 };
 
 const BY_CODE = new Map<string, StatusCodeClass>(

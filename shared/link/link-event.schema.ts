@@ -31,7 +31,11 @@ export const LinkEventDetailSchema = z
       .array(LinkActivitySchema)
       .describe('The activity entries new with this change, personal data masked'),
     observedAt: z.string().describe('When the tracker observed the change (ISO 8601)'),
-    trigger: z.enum(['on-demand', 'scheduled']),
+    trigger: z
+      .enum(['on-demand', 'scheduled', 'discovered'])
+      .describe(
+        '`on-demand` (an API call), `scheduled` (a recheck), `discovered` (the first change of a link the discovery run found unregistered)',
+      ),
     stage: z.string(),
     reference: z.string().optional(),
     metadata: z.record(z.string(), z.string()).optional(),

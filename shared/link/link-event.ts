@@ -8,7 +8,8 @@ export const ACTIVITY_ADDED = 'Payout Link Activity Added';
 export type DetailType = typeof STATUS_CHANGED | typeof ACTIVITY_ADDED;
 export const DETAIL_TYPES: readonly DetailType[] = [STATUS_CHANGED, ACTIVITY_ADDED];
 
-export type Trigger = 'on-demand' | 'scheduled';
+/** `discovered`: the first change of a link the discovery run found through InstantPay's List call. */
+export type Trigger = 'on-demand' | 'scheduled' | 'discovered';
 
 /**
  * The `detail` of both event types (and the `data` of a webhook); its schema, a published contract,

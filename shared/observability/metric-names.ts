@@ -19,6 +19,9 @@ export const METRICS = {
   oldestUnpublishedAgeSeconds: { name: 'OldestUnpublishedAgeSeconds', unit: 'Seconds' },
   outboxQuarantined: { name: 'OutboxQuarantined', unit: 'Count' },
   detectionDelaySeconds: { name: 'DetectionDelaySeconds', unit: 'Seconds' },
+  // discover-links, once per run
+  linksDiscovered: { name: 'LinksDiscovered', unit: 'Count' },
+  discoveryPagesRead: { name: 'DiscoveryPagesRead', unit: 'Count' },
   // the core, from track-link or recheck-pending, when InstantPay contradicts a final status
   upstreamFinalConflicts: { name: 'UpstreamFinalConflicts', unit: 'Count' },
   // deliver-webhooks, once per delivery, with the `subscriber` dimension

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -25,10 +26,13 @@ import * as z from '#shared/zod.ts';
 import {
   DUE_INDEX,
   DUE_SHARDS,
+  type IndexDefinition,
   LEASE_PK_PREFIX,
   LINK_PK_PREFIX,
   OUTBOX_INDEX,
+  REFERENCE_INDEX,
   STATE_INDEX,
+  STATUS_INDEX,
 } from './table-definition.ts';
 
 /** Module-level default: one client per container. */
@@ -41,6 +45,15 @@ export function sharedDocumentClient(): DynamoDBDocumentClient {
 }
 
 export type ListState = 'watching' | 'final' | 'idle';
+
+/**
+ * Which links a listing holds: by list state alone (`byState`), or by InstantPay status or by the
+ * merchant's reference (`byStatus`, `byReference`), either one with a list state or without.
+ */
+export type LinkFilter =
+  | { state: ListState; status?: undefined; reference?: undefined }
+  | { status: string; state?: ListState; reference?: undefined }
+  | { reference: string; state?: ListState; status?: undefined };
 const OUTBOX_PARTITION = 'outbox';
 /** Changes the bus refused for good: kept, out of the outbox's way, for an operator (same index). */
 const QUARANTINE_PARTITION = 'quarantine';
@@ -132,14 +145,24 @@ function listStateOf(state: LinkState): ListState {
   return state.nextCheckAt === null ? 'idle' : 'watching';
 }
 
+/** The sort key of `byStatus` and `byReference`: a state filter is a prefix of it. */
+function listKeyOf(listState: ListState, linkId: string): string {
+  return `${listState}#${linkId}`;
+}
+
 /** The DynamoDB item of a link: its state plus the keys of the sparse indexes it belongs to. */
 function toItem(state: LinkState): Record<string, unknown> {
+  const listState = listStateOf(state);
   const item: Record<string, unknown> = {
     ...linkKey(state.linkId),
     type: 'link',
     ...state,
     activityCount: state.activity.length,
-    listState: listStateOf(state),
+    listState,
+    listKey: listKeyOf(listState, state.linkId),
+    // The keys of byStatus and byReference; absent (out of the index) while there is no status or reference.
+    linkStatus: state.status,
+    linkReference: state.reference,
   };
   // A null index key would be rejected; an absent one keeps the item out of the sparse index.
   if (state.nextCheckAt === null) delete item.nextCheckAt;
@@ -224,6 +247,7 @@ export class LinkStore {
   ): Promise<WriteResult> {
     const watching = nextCheckAt !== null;
     const finalStatus = isFinal(observed.status);
+    const listState: ListState = finalStatus ? 'final' : watching ? 'watching' : 'idle';
     const sets = [
       'lastObservedAt = :observedAt',
       'lastCheckedAt = :now',
@@ -232,6 +256,9 @@ export class LinkStore {
       'consecutiveErrors = :zero',
       'upstream = :upstream',
       'listState = :listState',
+      'listKey = :listKey',
+      // The status is unchanged (the condition), but an item written before byStatus existed gets its key.
+      'linkStatus = :status',
     ];
     if (watching) sets.push('nextCheckAt = :next', 'dueShard = :shard');
     // A successful check clears the error streak; a watched link is watched for no ending reason.
@@ -252,7 +279,8 @@ export class LinkStore {
         environment: observed.environment,
         timestamp: observed.timestamp,
       },
-      ':listState': finalStatus ? 'final' : watching ? 'watching' : 'idle',
+      ':listState': listState,
+      ':listKey': listKeyOf(listState, observed.linkId),
     };
     let condition =
       'attribute_exists(pk) AND #status = :status AND activityCount = :count AND amount = :amount AND lastObservedAt <= :startedAt';
@@ -636,17 +664,20 @@ export class LinkStore {
   }
 
   /**
-   * Links in one list state, by link id, a page at a time. The cursor is the page's last key; a
-   * cursor of another listing, or not one at all, is an {@link InvalidCursorError} (nothing is read).
+   * Links matching a filter, a page at a time, from an index (never a scan): by list state on
+   * `byState` (ordered by link id), by status or reference on `byStatus`/`byReference` (ordered by
+   * list state, then link id; a state narrows the key). The cursor is opaque and bound to its filter:
+   * one of another listing, altered, or not one at all is an {@link InvalidCursorError}, before any read.
    */
-  async listLinks(state: ListState, limit: number, cursor?: string): Promise<LinkPage> {
-    const startKey = cursor === undefined ? undefined : decodeCursor(cursor, state);
+  async listLinks(filter: LinkFilter, limit: number, cursor?: string): Promise<LinkPage> {
+    const query = listingQuery(filter);
+    const startKey = cursor === undefined ? undefined : query.decodeCursor(cursor);
     const page = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: STATE_INDEX.indexName,
-        KeyConditionExpression: 'listState = :state',
-        ExpressionAttributeValues: { ':state': state },
+        IndexName: query.index.indexName,
+        KeyConditionExpression: query.keyCondition,
+        ExpressionAttributeValues: query.values,
         Limit: limit,
         ExclusiveStartKey: startKey,
       }),
@@ -655,7 +686,10 @@ export class LinkStore {
     const links = await this.batchGet(keys);
     const order = new Map(keys.map((key, index) => [key.pk as string, index]));
     links.sort((a, b) => (order.get(linkKey(a.linkId).pk) ?? 0) - (order.get(linkKey(b.linkId).pk) ?? 0));
-    return { links, nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null };
+    return {
+      links,
+      nextCursor: page.LastEvaluatedKey ? query.encodeCursor(page.LastEvaluatedKey) : null,
+    };
   }
 
   private async batchGet(keys: Record<string, unknown>[]): Promise<LinkState[]> {
@@ -691,16 +725,73 @@ const CursorSchema = z.object({
   linkId: z.string().check(z.maxLength(64)),
 });
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/** A status or reference listing's cursor: the filter's fingerprint and the last `listKey`. */
+const KeyCursorSchema = z.strictObject({
+  f: z.string().check(z.maxLength(32)),
+  k: z.string().check(z.maxLength(80)),
+});
+
+const LIST_KEY_PATTERN = /^(watching|final|idle)#([A-Za-z0-9_-]{1,64})$/;
+
+interface ListingQuery {
+  index: IndexDefinition;
+  keyCondition: string;
+  values: Record<string, unknown>;
+  encodeCursor(lastKey: Record<string, unknown>): string;
+  decodeCursor(cursor: string): Record<string, unknown>;
 }
 
-function decodeCursor(cursor: string, state: ListState): Record<string, unknown> {
-  try {
-    const key = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (key.listState === state && key.pk === linkKey(key.linkId).pk) return key;
-  } catch {
-    // Falls through to the same error as a cursor of another listing.
+/** The index, key condition and cursor format of one listing. */
+function listingQuery(filter: LinkFilter): ListingQuery {
+  if (filter.status === undefined && filter.reference === undefined) {
+    const state = filter.state;
+    return {
+      index: STATE_INDEX,
+      keyCondition: 'listState = :state',
+      values: { ':state': state },
+      encodeCursor: (key) => Buffer.from(JSON.stringify(key)).toString('base64url'),
+      decodeCursor: (cursor) => {
+        try {
+          const key = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+          if (key.listState === state && key.pk === linkKey(key.linkId).pk) return key;
+        } catch {
+          // Falls through to the same error as a cursor of another listing.
+        }
+        throw new InvalidCursorError();
+      },
+    };
   }
-  throw new InvalidCursorError();
+  const [index, value] =
+    filter.status !== undefined ? [STATUS_INDEX, filter.status] : [REFERENCE_INDEX, filter.reference];
+  const partition = index.partitionKey.name;
+  const values: Record<string, unknown> = { ':value': value };
+  let keyCondition = `${partition} = :value`;
+  if (filter.state !== undefined) {
+    keyCondition += ' AND begins_with(listKey, :prefix)';
+    values[':prefix'] = `${filter.state}#`;
+  }
+  // Bound to its filter without carrying it: a reference may be long, the cursor stays short.
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([index.indexName, value, filter.state ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+  return {
+    index,
+    keyCondition,
+    values,
+    encodeCursor: (key) =>
+      Buffer.from(JSON.stringify({ f: fingerprint, k: key.listKey })).toString('base64url'),
+    decodeCursor: (cursor) => {
+      try {
+        const parsed = KeyCursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+        const match = LIST_KEY_PATTERN.exec(parsed.k);
+        if (parsed.f === fingerprint && match && (filter.state === undefined || match[1] === filter.state)) {
+          return { ...linkKey(match[2]!), [partition]: value, listKey: parsed.k };
+        }
+      } catch {
+        // Falls through to the same error as a cursor of another listing.
+      }
+      throw new InvalidCursorError();
+    },
+  };
 }

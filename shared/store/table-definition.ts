@@ -9,10 +9,18 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   change  pk = LINK#<linkId>  sk = CHANGE#<sequence>   one recorded change (event detail + publishedAt)
  *   lease   pk = LEASE#<shard>  sk = LEASE                which recheck run holds a due-index shard, until when
  *
+ *   cursor  pk = DISCOVERY       sk = CURSOR             where the discovery walk resumes (shared/discovery)
+ *
  * Sparse indexes (an item is in an index only while it has the index's key attributes):
- *   due      dueShard (S) + nextCheckAt (N)  watched links by due time, sharded by link id
- *   outbox   outboxPk (S) + outboxAt (N)     changes not yet published, oldest first
- *   byState  listState (S) + linkId (S)      links by watching / final / idle, for listing
+ *   due          dueShard (S) + nextCheckAt (N)    watched links by due time, sharded by link id
+ *   outbox       outboxPk (S) + outboxAt (N)       changes not yet published, oldest first
+ *   byState      listState (S) + linkId (S)        links by watching / final / idle, for listing
+ *   byStatus     linkStatus (S) + listKey (S)      links by InstantPay status, for `GET /links?status=`
+ *   byReference  linkReference (S) + listKey (S)   links by the merchant's reference, for `?reference=`
+ *
+ * `listKey` is `<listState>#<linkId>`: a `state` filter on top of a status or reference is a key
+ * prefix, never a filter expression, so every page is full. `linkStatus` and `linkReference` are
+ * attributes of their own (never `status`), so no other kind of item can ever land in those indexes.
  */
 type AttributeType = 'S' | 'N';
 export interface KeyAttribute {
@@ -55,11 +63,33 @@ export const STATE_INDEX = {
   projection: 'KEYS_ONLY',
 } as const satisfies IndexDefinition;
 
-/** The partition key prefixes of the items above (the recheck's IAM is narrowed to its own). */
+/** The partition key prefixes of the items above. */
 export const LINK_PK_PREFIX = 'LINK#';
 export const LEASE_PK_PREFIX = 'LEASE#';
 
-export const INDEXES: readonly IndexDefinition[] = [DUE_INDEX, OUTBOX_INDEX, STATE_INDEX];
+export const STATUS_INDEX = {
+  indexName: 'byStatus',
+  partitionKey: { name: 'linkStatus', type: 'S' },
+  sortKey: { name: 'listKey', type: 'S' },
+  // Keys only (then a BatchGet, as for byState): written only when a link's status or list state moves.
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexDefinition;
+
+export const REFERENCE_INDEX = {
+  indexName: 'byReference',
+  partitionKey: { name: 'linkReference', type: 'S' },
+  sortKey: { name: 'listKey', type: 'S' },
+  // Keys only: a reference names few links; they are read whole with a BatchGet.
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexDefinition;
+
+export const INDEXES: readonly IndexDefinition[] = [
+  DUE_INDEX,
+  OUTBOX_INDEX,
+  STATE_INDEX,
+  STATUS_INDEX,
+  REFERENCE_INDEX,
+];
 
 /** How many partitions the due index spreads watched links over (a power of two up to 256). */
 export const DUE_SHARDS = 16;

@@ -20,9 +20,9 @@ import { type Log, silentLog } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
 import {
   InvalidCursorError,
+  type LinkFilter,
   type LinkPage,
   type LinkStore,
-  type ListState,
   type StoredChange,
 } from '#shared/store/link-store.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
@@ -37,7 +37,7 @@ interface TrackerConfig {
 
 export interface TrackerDeps {
   store: LinkStore;
-  upstream: InstantPayClient;
+  upstream: Pick<InstantPayClient, 'trackLink'>;
   publisher: EventPublisher;
   config: TrackerConfig;
   clock?: Clock;
@@ -83,6 +83,14 @@ export interface Registration {
   expiresAt?: number;
   reference?: string;
   metadata?: Record<string, string>;
+}
+
+/** How a registration is made: `POST /links` (`on-demand`), or discovery's. */
+interface RegisterOptions {
+  /** The trigger of the changes this registration records. */
+  trigger: Trigger;
+  /** Register only a link the table does not hold at all (answers `null` otherwise, without calling InstantPay). */
+  onlyIfUnknown?: boolean;
 }
 
 /** How {@link LinkTracker.record} writes one observation. */
@@ -208,7 +216,25 @@ export class LinkTracker {
    * the observation turns out to be (stale, or about a link already final).
    */
   async register(linkId: string, registration: Registration): Promise<CheckResult> {
+    return (await this.registerAs(linkId, registration, { trigger: 'on-demand' }))!;
+  }
+
+  /**
+   * Registers a link the discovery run found, exactly as {@link register} would, but only if the
+   * table holds no item for it (a link somebody registered, or unwatched, is never taken back):
+   * `null` then, without calling InstantPay. Its first changes carry `trigger: "discovered"`.
+   */
+  async registerDiscovered(linkId: string, registration: Registration): Promise<CheckResult | null> {
+    return this.registerAs(linkId, registration, { trigger: 'discovered', onlyIfUnknown: true });
+  }
+
+  private async registerAs(
+    linkId: string,
+    registration: Registration,
+    options: RegisterOptions,
+  ): Promise<CheckResult | null> {
     const existing = await this.store.getLink(linkId);
+    if (existing !== null && options.onlyIfUnknown) return null;
     let observed: LinkObservation;
     try {
       observed = this.masked(await this.deps.upstream.trackLink(linkId));
@@ -218,7 +244,11 @@ export class LinkTracker {
       throw error;
     }
     // Created only by the call whose write made the item: of racing registrations, one answers 201.
-    return this.record(observed, existing, { trigger: 'on-demand', now: this.clock.now(), registration });
+    return this.record(observed, existing, {
+      trigger: options.trigger,
+      now: this.clock.now(),
+      registration,
+    });
   }
 
   /** A registration while InstantPay is unavailable: stored and watched with backoff, never lost. */
@@ -451,10 +481,10 @@ export class LinkTracker {
     throw new ConcurrentUpdateError(linkId);
   }
 
-  /** Links by list state, a page at a time; the cursor is opaque to callers. */
-  async list(state: ListState, limit: number, cursor?: string): Promise<LinkPage> {
+  /** Links by list state, status or reference (from an index), a page at a time; the cursor is opaque to callers. */
+  async list(filter: LinkFilter, limit: number, cursor?: string): Promise<LinkPage> {
     try {
-      return await this.store.listLinks(state, limit, cursor);
+      return await this.store.listLinks(filter, limit, cursor);
     } catch (error) {
       if (!(error instanceof InvalidCursorError)) throw error;
       throw new InvalidRequestError(error.message, ['cursor: invalid']);
@@ -486,7 +516,10 @@ function registrationPending(wanted: LinkState | null, persisted: LinkState | nu
   );
 }
 
-/** How a failed check counts for the link's give-up clock: only errors about the link itself are permanent. */
+/**
+ * How a failed check counts for the link's give-up clock: only errors about the link itself are
+ * permanent; credentials and integration faults are the tracker's or the operator's, never the link's.
+ */
 export function failedCheckOf(error: InstantPayError): FailedCheck {
   return {
     error: error.name,

@@ -5,7 +5,10 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_VARIABLES } from '#infra/local/local-settings.ts';
+import { SAMPLE_CREDENTIALS, SAMPLE_ENDPOINT_IP } from '#infra/sandbox/server.ts';
+import { formatIst } from '#shared/instantpay/ist-time.ts';
 import { generateWebhookSecret } from '#shared/webhooks/webhook-secret.ts';
+import { createRequestFromTable } from '#test/support/instantpay-published.ts';
 
 // `npm start` as a user runs it, on free ports, driven over HTTP only.
 const execFileAsync = promisify(execFile);
@@ -193,7 +196,9 @@ describe('npm start: the whole system on one machine', () => {
     await waitFor('the CLAIMED webhook', () => (deliveries.length >= 3 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const verifier = new Webhook(secret);
-    const payloads = deliveries.map(
+    // Discovery watches other links too (the preloaded sample): this link's deliveries only.
+    const mine = deliveries.filter((d) => d.body.includes(`"linkId":"${linkId}"`));
+    const payloads = mine.map(
       (d) =>
         verifier.verify(d.body, d.headers) as {
           type: string;
@@ -216,7 +221,71 @@ describe('npm start: the whole system on one machine', () => {
     const history = (await (await fetch(`${apiUrl}/links/${linkId}/events`)).json()) as {
       events: Array<{ eventId: string }>;
     };
-    expect(history.events.map((e) => e.eventId)).toEqual(deliveries.map((d) => d.headers['webhook-id']));
+    expect(history.events.map((e) => e.eventId)).toEqual(mine.map((d) => d.headers['webhook-id']));
+  });
+
+  it('watches a link created through the documented create call and never registered, within two discovery intervals, and delivers its changes as signed webhooks', async () => {
+    const sandboxNow = async () =>
+      ((await (await fetch(`${sandboxUrl}/sandbox/clock`)).json()) as { now: number }).now;
+    const advance = async (ms: number) => {
+      const moved = await fetch(`${sandboxUrl}/sandbox/clock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ advanceMs: ms }),
+      });
+      expect(moved.status).toBe(200);
+    };
+    await advance(Math.max(0, Date.now() - (await sandboxNow())));
+    const now = await sandboxNow();
+    const created = await fetch(`${sandboxUrl}/payments/payout/link/create`, {
+      method: 'POST',
+      headers: {
+        'X-Ipay-Auth-Code': '1',
+        'X-Ipay-Client-Id': SAMPLE_CREDENTIALS.clientId,
+        'X-Ipay-Client-Secret': SAMPLE_CREDENTIALS.clientSecret,
+        'X-Ipay-Endpoint-Ip': SAMPLE_ENDPOINT_IP,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify(createRequestFromTable(formatIst(now), formatIst(now + 3_600_000))),
+    });
+    const answer = (await created.json()) as { statuscode: string; data: { linkId: string; status: string } };
+    expect(answer).toMatchObject({ statuscode: 'TXN', data: { status: 'ISSUED' } });
+    const { linkId } = answer.data;
+    const watching = async () =>
+      (
+        (await (await fetch(`${apiUrl}/links?state=watching&limit=100`)).json()) as {
+          links: Array<{ linkId: string }>;
+        }
+      ).links.some((link) => link.linkId === linkId);
+
+    // Two intervals of the default DISCOVERY_INTERVAL_SECONDS (5), plus 5 s for a slow shared machine.
+    const since = Date.now();
+    while (!(await watching())) {
+      if (Date.now() - since > 2 * 5_000 + 5_000)
+        throw new Error(`${linkId} was not discovered. Output:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    const mine = () => deliveries.filter((d) => d.body.includes(`"linkId":"${linkId}"`));
+    await waitFor('the ISSUED webhook', () => (mine().length >= 1 ? true : undefined));
+    // The sandbox's default life of a created link: a claim in progress after 60 s, claimed 30 s later.
+    await advance(60_000);
+    await waitFor('the PROCESSING webhook', () => (mine().length >= 2 ? true : undefined));
+    await advance(30_000);
+    await waitFor('the CLAIMED webhook', () => (mine().length >= 3 ? true : undefined));
+    const verifier = new Webhook(secret);
+    const payloads = mine().map(
+      (d) =>
+        verifier.verify(d.body, d.headers) as { data: { sequence: number; status: string; trigger: string } },
+    );
+    expect(payloads.map((p) => [p.data.sequence, p.data.status, p.data.trigger])).toEqual([
+      [1, 'ISSUED', 'discovered'],
+      [2, 'PROCESSING', 'scheduled'],
+      [3, 'CLAIMED', 'scheduled'],
+    ]);
+    // Discovered, never registered: InstantPay's referenceNo is its reference.
+    const view = (await (await fetch(`${apiUrl}/links/${linkId}`)).json()) as { reference?: string };
+    expect(view.reference).toBe('INV-42');
   });
 
   it('is driven by the payout-link-tracker CLI with --local', async () => {

@@ -10,7 +10,7 @@ import { parseStageConfig, STAGES, stageConfig } from '#infra/config/stage-confi
 import { LOGS_KEY_ACTIONS } from '#infra/constructs/stage-key.ts';
 import { registrySchemas } from '#infra/schemas/published-schemas.ts';
 import { PayoutLinkTrackerStack } from '#infra/stack.ts';
-import { loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { loadDiscoveryConfig, loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
 import { busName, webhookResourceNames } from '#shared/resource-names.ts';
@@ -57,6 +57,16 @@ const RECHECK_ENV = [
   'UPSTREAM_MAX_RPS',
   'RECHECK_PARALLEL_RUNS',
   'RECHECK_STOP_BEFORE_MS',
+  'DISCOVERY_ENABLED',
+];
+const DISCOVER_ENV = [
+  ...TRACKER_ENV,
+  'DISCOVERY_STATUSES',
+  'DISCOVERY_RECORDS_PER_PAGE',
+  'DISCOVERY_CONCURRENCY',
+  'DISCOVERY_STOP_BEFORE_MS',
+  'UPSTREAM_MAX_RPS',
+  'RECHECK_PARALLEL_RUNS',
 ];
 const DELIVER_ENV = [...HOUSE_ENV, 'TABLE_NAME', 'WEBHOOK_SUBSCRIBERS', 'SECRET_MAX_AGE_SECONDS'];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -125,6 +135,14 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       `arn(${stageKeyId()})`,
     );
   const retained = config.removalPolicy === 'retain';
+  const discovery = config.discovery.enabled;
+  /** The functions of this stage: discover-links only where discovery is enabled. */
+  const handlerNames = [
+    'track-link',
+    'recheck-pending',
+    'deliver-webhooks',
+    ...(discovery ? ['discover-links'] : []),
+  ];
 
   it('is named for its stage', () => {
     expect(synthesized().stack.stackName).toBe(`PayoutLinkTracker-${stage}`);
@@ -136,6 +154,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         { name: 'track-link', memory: 512, timeout: 29 },
         { name: 'recheck-pending', memory: 512, timeout: 60 },
         { name: 'deliver-webhooks', memory: 256, timeout: 30 },
+        ...(discovery ? [{ name: 'discover-links', memory: 512, timeout: 60 }] : []),
       ];
       for (const { name, memory, timeout } of expected) {
         expect(fn(name).resource.Properties).toMatchObject({
@@ -148,7 +167,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         });
       }
       const seeders = config.subscribers.length > 0 ? 1 : 0;
-      template().resourceCountIs('AWS::Lambda::Function', 3 + seeders);
+      template().resourceCountIs('AWS::Lambda::Function', 3 + seeders + (discovery ? 1 : 0));
     });
 
     it('gives each function exactly the environment its handler reads, and it parses', () => {
@@ -181,7 +200,20 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         upstreamMaxRps: config.upstreamMaxRps,
         parallelRuns: config.recheckParallelRuns,
         stopBeforeMs: 15_000,
+        // The stage's budget, one share per recheck run and one for discovery where it runs.
+        runMaxRps: config.upstreamMaxRps / (config.recheckParallelRuns + (discovery ? 1 : 0)),
       });
+      expect(recheck.DISCOVERY_ENABLED).toBe(String(discovery));
+      if (discovery) {
+        expect(Object.keys(env('discover-links')).sort()).toEqual(withBaseUrl(DISCOVER_ENV).sort());
+        expect(loadDiscoveryConfig(concreteEnvironment(env('discover-links')))).toEqual({
+          statuses: config.discovery.statuses ?? ['ISSUED', 'PROCESSING'],
+          recordsPerPage: 100,
+          concurrency: 8,
+          stopBeforeMs: 15_000,
+          runMaxRps: config.upstreamMaxRps / (config.recheckParallelRuns + 1),
+        });
+      }
       expect(loadRuntimeConfig(concreteEnvironment(env('track-link'))).instantPaySecretName).toBe(
         config.instantPaySecretName,
       );
@@ -192,7 +224,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
     });
 
     it('gives every function its own log group with the stage retention, under the stage key', () => {
-      for (const name of ['track-link', 'recheck-pending', 'deliver-webhooks']) {
+      for (const name of handlerNames) {
         const logGroup = (fn(name).resource.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup;
         const id = (logGroup as { Ref: string }).Ref;
         const resource = template().toJSON().Resources[id] as Resource;
@@ -213,13 +245,13 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           MaximumConcurrency: config.webhookMaxConcurrency,
         });
       }
-      for (const name of ['track-link', 'recheck-pending', 'deliver-webhooks']) {
+      for (const name of handlerNames) {
         expect(fn(name).resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
     });
 
     it('does not retry a failed scheduled run (the next run takes over), and keeps its record in the failed-runs queue', () => {
-      template().resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      template().resourceCountIs('AWS::Lambda::EventInvokeConfig', discovery ? 2 : 1);
       template().hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: fn('recheck-pending').id },
         MaximumRetryAttempts: 0,
@@ -266,8 +298,14 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
 
   describe('scheduler', () => {
     it(`runs recheck-pending every ${config.scheduleRateMinutes} minute(s) per shard group, with a retry policy and a DLQ`, () => {
-      const schedules = Object.values(template().findResources('AWS::Scheduler::Schedule')) as Resource[];
+      const schedules = (
+        Object.values(template().findResources('AWS::Scheduler::Schedule')) as Resource[]
+      ).filter((schedule) => String(schedule.Properties.Name).startsWith(`${prefix}-recheck-`));
       expect(schedules).toHaveLength(config.recheckParallelRuns);
+      template().resourceCountIs(
+        'AWS::Scheduler::Schedule',
+        config.recheckParallelRuns + (discovery ? 1 : 0),
+      );
       const dlq = queueId(`${prefix}-recheck-schedule-dlq`);
       schedules.forEach((schedule, shardGroup) => {
         expect(schedule.Properties).toMatchObject({
@@ -302,6 +340,90 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
       expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
     });
+  });
+
+  describe('discovery', () => {
+    it(
+      discovery
+        ? 'runs discover-links on its own schedule, with a retry policy and a DLQ'
+        : 'has no discovery function, schedule or queue (the stage does not enable it)',
+      () => {
+        const schedules = Object.values(
+          template().findResources('AWS::Scheduler::Schedule', {
+            Properties: { Name: `${prefix}-discovery` },
+          }),
+        ) as Resource[];
+        if (!discovery) {
+          expect(schedules).toHaveLength(0);
+          expect(
+            Object.keys(
+              template().findResources('AWS::Lambda::Function', {
+                Properties: { FunctionName: `${prefix}-discover-links` },
+              }),
+            ),
+          ).toHaveLength(0);
+          expect(JSON.stringify(template().toJSON())).not.toContain('discovery-');
+          return;
+        }
+        const everyMinutes = config.discovery.everyMinutes ?? 5;
+        expect(schedules).toHaveLength(1);
+        expect(schedules[0]!.Properties).toMatchObject({
+          ScheduleExpression: everyMinutes === 1 ? 'rate(1 minute)' : `rate(${everyMinutes} minutes)`,
+          State: 'ENABLED',
+          Target: {
+            Arn: { 'Fn::GetAtt': [fn('discover-links').id, 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId(`${prefix}-discovery-schedule-dlq`), 'Arn'] } },
+          },
+        });
+        template().hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: fn('discover-links').id },
+          MaximumRetryAttempts: 0,
+          DestinationConfig: {
+            OnFailure: { Destination: { 'Fn::GetAtt': [queueId(`${prefix}-discovery-failed-runs`), 'Arn'] } },
+          },
+        });
+        const roleArn = (schedules[0]!.Properties.Target as { RoleArn: { 'Fn::GetAtt': [string, string] } })
+          .RoleArn;
+        const roleId = roleArn['Fn::GetAtt'][0];
+        expect(grantsOfRole(template(), roleId)).toEqual(
+          [
+            ...grants(['lambda:InvokeFunction'], `arn(${fn('discover-links').id})`),
+            ...grants(['sqs:SendMessage'], `arn(${queueId(`${prefix}-discovery-schedule-dlq`)})`),
+          ].sort(),
+        );
+        const trust = JSON.stringify(
+          (template().toJSON().Resources[roleId] as Resource).Properties.AssumeRolePolicyDocument,
+        );
+        expect(trust).toContain('scheduler.amazonaws.com');
+        expect(trust).toContain('aws:SourceAccount');
+        expect(trust).toContain('aws:SourceArn');
+      },
+    );
+
+    it.runIf(discovery)(
+      'gives discover-links its table items (cursor, known ids, registrations), the bus and the InstantPay secret, no index',
+      () => {
+        const table = `arn(${tableId()})`;
+        const logGroup = (
+          fn('discover-links').resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }
+        ).LogGroup.Ref;
+        expect(grantsOfRole(template(), roleOf('discover-links'))).toEqual(
+          [
+            ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroup})`),
+            ...grants(XRAY_ACTIONS, '*'),
+            ...grants(
+              ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+              table,
+            ),
+            ...grants(['events:PutEvents'], `arn(${busId()})`),
+            ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
+            ...secretKeyGrants(['kms:Decrypt'], config.instantPaySecretName),
+            ...grants(['sqs:SendMessage'], `arn(${queueId(`${prefix}-discovery-failed-runs`)})`),
+          ].sort(),
+        );
+      },
+    );
   });
 
   describe('table', () => {
@@ -470,7 +592,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           },
         });
       }
-      expect(Object.keys(queues)).toHaveLength(2 + 3 * config.subscribers.length);
+      expect(Object.keys(queues)).toHaveLength(2 + 3 * config.subscribers.length + (discovery ? 2 : 0));
     });
   });
 
@@ -524,7 +646,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         expect((secret as Resource).Properties.KmsKeyId).toEqual(keyArn);
       }
       const logGroups = Object.values(template().findResources('AWS::Logs::LogGroup')) as Resource[];
-      expect(logGroups).toHaveLength(4 + (config.subscribers.length > 0 ? 1 : 0));
+      expect(logGroups).toHaveLength(4 + (config.subscribers.length > 0 ? 1 : 0) + (discovery ? 1 : 0));
       for (const logGroup of logGroups) expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
     });
 
@@ -553,12 +675,13 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       const dlqLabels = [
         'recheck-schedule',
         'recheck-failed-runs',
+        ...(discovery ? ['discovery-schedule', 'discovery-failed-runs'] : []),
         ...config.subscribers.flatMap((s) => [
           `webhook-${s.name}-deliveries`,
           `webhook-${s.name}-rule-target`,
         ]),
       ];
-      const functions = ['track-link', 'recheck-pending', 'deliver-webhooks'];
+      const functions = handlerNames;
       const expected = [
         ...dlqLabels.map((label) => `${prefix}-dlq-${label}`),
         ...functions.flatMap((name) => [`${prefix}-${name}-errors`, `${prefix}-${name}-throttles`]),
@@ -638,6 +761,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         ...['WebhookLatencyMs', 'WebhookDelivered', 'WebhookFailed'].map(
           (name) => `deliver-webhooks ${name}`,
         ),
+        ...['LinksDiscovered', 'DiscoveryPagesRead'].map((name) => `discover-links ${name}`),
       ];
       expect([...new Set(Object.values(METRICS).map((metric) => metric.name))].sort()).toEqual(
         [...new Set(written.map((pair) => pair.split(' ')[1]))].sort(),
@@ -665,7 +789,12 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       const graphedPairs = new Set(graphed.map(([, name, service]) => `${service} ${name}`));
       for (const pair of alarmed) expect(written).toContain(pair);
       // A stage without subscribers has no webhook to graph.
-      const expected = written.filter((pair) => config.subscribers.length > 0 || !pair.startsWith('deliver'));
+      // A stage without subscribers has no webhook to graph; one without discovery, no discovery row.
+      const expected = written.filter(
+        (pair) =>
+          (config.subscribers.length > 0 || !pair.startsWith('deliver')) &&
+          (discovery || !pair.startsWith('discover')),
+      );
       expect([...graphedPairs].sort()).toEqual(expected.sort());
     });
 
@@ -728,7 +857,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       }
     });
 
-    it('gives track-link exactly its table items, the byState index, the bus and the InstantPay secret', () => {
+    it('gives track-link exactly its table items, the byState, byStatus and byReference indexes, the bus and the InstantPay secret', () => {
       const table = `arn(${tableId()})`;
       const role = roleOf('track-link');
       expect(grantsOfRole(template(), role)).toEqual(
@@ -745,7 +874,12 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
             ],
             table,
           ),
-          ...grants(['dynamodb:Query'], `${table}/index/byState`),
+          ...grants(
+            ['dynamodb:Query'],
+            `${table}/index/byState`,
+            `${table}/index/byStatus`,
+            `${table}/index/byReference`,
+          ),
           ...grants(['events:PutEvents'], `arn(${busId()})`),
           ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
           ...secretKeyGrants(['kms:Decrypt'], config.instantPaySecretName),
@@ -874,15 +1008,19 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
     it('acknowledges only the expected findings, each at its resource with a reason', () => {
       const acknowledged = acknowledgements(synthesized().app);
       const subscribers = config.subscribers.length;
-      const functions = 3 + (subscribers > 0 ? 1 : 0);
+      const functions = 3 + (subscribers > 0 ? 1 : 0) + (discovery ? 1 : 0);
+      const discoveryQueues = discovery ? 2 : 0;
       // Where each acknowledgement may sit, and how many there are in this stage.
       const expected: Record<string, { at: RegExp; count: number }> = {
         'AwsSolutions-IAM5[Resource::*]': { at: /\/Role\/DefaultPolicy$/, count: functions },
         'AwsSolutions-SMG4': { at: /\/Secrets\/(InstantPay|Webhook-[a-z0-9-]+)$/, count: 1 + subscribers },
-        'AwsSolutions-SQS3': { at: /(DeadLetters|FailedRuns)\/Resource$/, count: 2 + 2 * subscribers },
+        'AwsSolutions-SQS3': {
+          at: /(DeadLetters|FailedRuns)\/Resource$/,
+          count: 2 + 2 * subscribers + discoveryQueues,
+        },
         'Serverless-SQSRedrivePolicy': {
           at: /(DeadLetters|FailedRuns)\/Resource$/,
-          count: 2 + 2 * subscribers,
+          count: 2 + 2 * subscribers + discoveryQueues,
         },
         'Serverless-LambdaDLQ': { at: /\/Function\/Resource$/, count: functions },
         'Serverless-LambdaEventSourceMappingDestination': {
@@ -891,8 +1029,8 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         },
         'PCI.DSS.321-LambdaInsideVPC': { at: /\/Function\/Resource$/, count: functions },
         'PCI.DSS.321-IAMNoInlinePolicy': {
-          at: /(\/Role\/DefaultPolicy|\/RecheckSchedule\/Role\/Resource)$/,
-          count: functions + 1,
+          at: /(\/Role\/DefaultPolicy|\/(Recheck|Discovery)Schedule\/Role\/Resource)$/,
+          count: functions + 1 + (discovery ? 1 : 0),
         },
       };
       for (const { path, id, reason } of acknowledged) {
@@ -922,13 +1060,23 @@ describe('the stack with other settings', () => {
       ...STAGES.dev,
       recheckParallelRuns: 4,
       scheduleRateMinutes: 2,
+      discovery: { enabled: true, statuses: ['ISSUED'], everyMinutes: 15 },
       alarmEmail: 'oncall@example.com',
       instantPayBaseUrl: 'https://api.instantpay.example',
     });
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const template = Template.fromStack(new PayoutLinkTrackerStack(app, 'Other', { config }));
-    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Resource[];
+    const all = Object.values(template.findResources('AWS::Scheduler::Schedule')) as Resource[];
+    const schedules = all.filter((s) => String(s.Properties.Name).includes('-recheck-'));
     expect(schedules.map((s) => s.Properties.ScheduleExpression)).toEqual(Array(4).fill('rate(2 minutes)'));
+    const discovery = all.filter((s) => s.Properties.Name === 'payout-link-tracker-dev-discovery');
+    expect(discovery.map((s) => s.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'payout-link-tracker-dev-discover-links',
+      Environment: {
+        Variables: Match.objectLike({ DISCOVERY_STATUSES: 'ISSUED', RECHECK_PARALLEL_RUNS: '4' }),
+      },
+    });
     expect(schedules.map((s) => JSON.parse((s.Properties.Target as { Input: string }).Input))).toEqual([
       { shardGroup: 0 },
       { shardGroup: 1 },

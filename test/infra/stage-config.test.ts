@@ -58,6 +58,27 @@ describe('the stage config at synth time', () => {
     expect(() => parseStageConfig(missing)).toThrow(/webhookMaxConcurrency/);
   });
 
+  it('validates discovery at synth, naming the stage and the field', () => {
+    expect(parseStageConfig({ ...STAGES.prod, discovery: { enabled: true } }).discovery).toEqual({
+      enabled: true,
+    });
+    for (const [discovery, field] of [
+      [{ enabled: true, statuses: ['ISSUED', 'LOST'] }, /stage "prod".*discovery\.statuses\.1/],
+      [{ enabled: true, statuses: [] }, /stage "prod".*discovery\.statuses/],
+      [
+        { enabled: true, statuses: ['ISSUED', 'ISSUED'] },
+        /stage "prod".*discovery\.statuses\.1 lists ISSUED twice/,
+      ],
+      [{ enabled: true, everyMinutes: 0 }, /stage "prod".*discovery\.everyMinutes/],
+      [{ enabled: true, everyMinutes: 2.5 }, /stage "prod".*discovery\.everyMinutes/],
+      [{ enabled: 'yes' }, /stage "prod".*discovery\.enabled/],
+      [{ enabled: true, every: 5 }, /stage "prod".*discovery/],
+      [undefined, /stage "prod".*discovery/],
+    ] as const) {
+      expect(() => parseStageConfig({ ...STAGES.prod, discovery }), JSON.stringify(discovery)).toThrow(field);
+    }
+  });
+
   it('refuses to build the local stage or an unknown one', () => {
     expect(() => buildApp('local')).toThrow(/not deployable.*npm start/);
     expect(() => buildApp('qa')).toThrow(StageConfigError);

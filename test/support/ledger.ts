@@ -284,7 +284,7 @@ export class Ledger {
   /** Nothing left to do: no link watched any more, nothing in the outbox. */
   async settled(): Promise<boolean> {
     const [watching, outbox] = await Promise.all([
-      this.store.listLinks('watching', 1),
+      this.store.listLinks({ state: 'watching' }, 1),
       this.store.listUnpublished(1),
     ]);
     return watching.links.length === 0 && outbox.length === 0;

@@ -91,6 +91,14 @@ describe('payout-link-tracker against the API', () => {
       expect.arrayContaining([linkId, other]),
     );
     expect(watching.nextCursor).toBeNull();
+    const byReference = JSON.parse(
+      (await cli(['list', '--reference', 'batch 1', '--json', ...local])).stdout,
+    );
+    expect(byReference.links.map((link: { linkId: string }) => link.linkId)).toContain(linkId);
+    const byStatus = JSON.parse(
+      (await cli(['list', '--status', 'ISSUED', '--state', 'watching', '--all', '--json', ...local])).stdout,
+    );
+    expect(byStatus.links.map((link: { linkId: string }) => link.linkId)).toContain(linkId);
     const firstPage = await cli(['list', '--limit', '1', ...local]);
     expect(firstPage.stdout.split('\n')).toHaveLength(4); // header, rule, one link, end
     expect(firstPage.stderr).toMatch(/^More links: --cursor \S+ for the next page, or --all\.$/m);

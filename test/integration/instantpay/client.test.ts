@@ -17,6 +17,7 @@ import {
   InvalidLinkIdError,
   LinkNotFoundError,
   UpstreamCredentialsError,
+  UpstreamIntegrationError,
   UpstreamProtocolError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -95,7 +96,8 @@ describe('InstantPay client against the sandbox over HTTP', () => {
     ['TUP', UpstreamUnavailableError],
     ['SPD', UpstreamUnavailableError],
     ['IAC', UpstreamCredentialsError],
-    ['RPI', LinkNotFoundError],
+    ['RPI', UpstreamIntegrationError],
+    ['IUA', UpstreamCredentialsError],
     ['ZZZ', UpstreamRejectedError],
   ])('classifies statuscode %s', async (statuscode, type) => {
     const { client } = await clientWith(good);
@@ -166,6 +168,73 @@ describe('InstantPay client against the sandbox over HTTP', () => {
     expect(calls.get('GetSecretValueCommand')).toBe(3);
     // The fresh secret is cached again: no more reads.
     await client.trackLink(SAMPLE_LINK_ID);
+    expect(calls.get('GetSecretValueCommand')).toBe(3);
+  });
+});
+
+describe('InstantPay client List call against the sandbox over HTTP', () => {
+  beforeAll(() => {
+    sandbox.reset();
+  });
+
+  it('pages through the links of the asked statuses with a GET carrying the documented JSON body', async () => {
+    const { client } = await clientWith(good);
+    const issued = Array.from({ length: 5 }, (_, i) =>
+      sandbox.createLink({
+        amount: 10 + i,
+        referenceNo: `INV-${i}`,
+        timeline: [{ afterMs: 0, status: 'ISSUED' }],
+      }),
+    );
+    sandbox.createLink({ amount: 1, timeline: [{ afterMs: 0, status: 'CANCELLED' }] });
+    const before = sandbox.stats().listCalls;
+
+    const first = await client.listLinks({ statuses: ['ISSUED'], pageNumber: 1, recordsPerPage: 2 });
+    const second = await client.listLinks({ statuses: ['ISSUED'], pageNumber: 2, recordsPerPage: 2 });
+    const last = await client.listLinks({ statuses: ['ISSUED'], pageNumber: 3, recordsPerPage: 2 });
+    const past = await client.listLinks({ statuses: ['ISSUED'], pageNumber: 4, recordsPerPage: 2 });
+
+    expect(sandbox.stats().listCalls - before).toBe(4);
+    expect([first, second, last, past].map((page) => page.received)).toEqual([2, 2, 1, 0]);
+    const listed = [...first.links, ...second.links, ...last.links];
+    expect(listed.map((link) => link.linkId).sort()).toEqual([...issued].sort());
+    expect(first.meta).toEqual({
+      totalPages: 3,
+      currentPage: 1,
+      totalRecords: 5,
+      recordsOnCurrentPage: 2,
+      recordFrom: 1,
+      recordTo: 2,
+    });
+    // Every field of the record is kept, the ones the tracker reads and the others.
+    expect(listed[0]).toMatchObject({
+      status: 'ISSUED',
+      referenceNo: expect.stringMatching(/^INV-\d$/),
+      expiredAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      qrUrl: expect.stringContaining('/payment/payout/link/qr/'),
+      paymentModes: ['ACCOUNT', 'VPA'],
+    });
+  });
+
+  it.each([
+    ['TUP', UpstreamUnavailableError],
+    ['IAC', UpstreamCredentialsError],
+    ['RPI', UpstreamIntegrationError],
+  ])('classifies statuscode %s on a List call', async (statuscode, type) => {
+    const { client } = await clientWith(good);
+    await fault({ kind: 'statuscode', value: statuscode });
+    await expect(
+      client.listLinks({ statuses: ['ISSUED'], pageNumber: 1, recordsPerPage: 10 }),
+    ).rejects.toBeInstanceOf(type);
+  });
+
+  it('refetches rotated credentials once on a List call too', async () => {
+    const { client, secretName, calls } = await clientWith({ ...good, clientSecret: 'stale-secret' });
+    const query = { statuses: ['PROCESSING'], pageNumber: 1, recordsPerPage: 10 };
+    await expect(client.listLinks(query)).rejects.toBeInstanceOf(UpstreamCredentialsError);
+    expect(calls.get('GetSecretValueCommand')).toBe(2);
+    await putSecret(clients, secretName, { ...good, baseUrl: sandbox.url });
+    await expect(client.listLinks(query)).resolves.toMatchObject({ received: 0 });
     expect(calls.get('GetSecretValueCommand')).toBe(3);
   });
 });

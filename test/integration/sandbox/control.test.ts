@@ -119,17 +119,21 @@ describe('sandbox control API', () => {
     expect((await trackedData(sandbox, SAMPLE_LINK_ID)).statuscode).toBe('TXN');
   });
 
-  it('counts every track call by the id as received, before credentials and faults', async () => {
+  it('counts every track call by the id as received, and every list call, before credentials and faults', async () => {
     sandbox.addFault({ kind: 'http-status', value: 500, count: 1 });
     await track(sandbox.url, SAMPLE_LINK_ID); // faulted
     await track(sandbox.url, SAMPLE_LINK_ID);
     await fetch(`${sandbox.url}/payments/payout/link/track/${SAMPLE_LINK_ID}`); // no credentials
     await track(sandbox.url, 'unknown id'); // encoded on the wire, counted decoded
-    await fetch(`${sandbox.url}/payments/payout/link/list`); // not a track call
+    await fetch(`${sandbox.url}/payments/payout/link/list`); // a list call, not a track call
 
     const stats = await control(sandbox.url, 'GET', '/sandbox/stats');
     expect(stats.status).toBe(200);
-    expect(stats.json).toEqual({ trackCalls: { [SAMPLE_LINK_ID]: 3, 'unknown id': 1 }, total: 4 });
+    expect(stats.json).toEqual({
+      trackCalls: { [SAMPLE_LINK_ID]: 3, 'unknown id': 1 },
+      total: 4,
+      listCalls: 1,
+    });
     expect(sandbox.stats()).toEqual(stats.json);
   });
 
@@ -140,7 +144,7 @@ describe('sandbox control API', () => {
 
     expect((await control(sandbox.url, 'POST', '/sandbox/reset')).status).toBe(204);
 
-    expect(sandbox.stats()).toEqual({ trackCalls: {}, total: 0 });
+    expect(sandbox.stats()).toEqual({ trackCalls: {}, total: 0, listCalls: 0 });
     expect((await trackedData(sandbox, linkId)).statuscode).toBe('ITI');
     expect((await trackedData(sandbox, SAMPLE_LINK_ID)).data?.status).toBe('CLAIMED');
     expect((await control(sandbox.url, 'GET', '/sandbox/faults')).json).toEqual({ faults: [] });

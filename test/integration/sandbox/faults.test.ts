@@ -73,7 +73,7 @@ describe('sandbox faults over HTTP', () => {
   it.each([
     ['TUP', 'Transaction Under Process'],
     ['SPD', 'Service Provider Downtime'],
-    ['IAC', 'Invalid dealer credentials'],
+    ['IAC', 'Invalid Dealer Credentials'],
     ['ZZZ', 'Unknown error'],
   ])('answers an envelope with statuscode %s', async (code, status) => {
     sandbox.addFault({ kind: 'statuscode', value: code });

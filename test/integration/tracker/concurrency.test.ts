@@ -90,7 +90,7 @@ describe('concurrent checks of one link', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const held: InstantPayClient = {
+    const held: Pick<InstantPayClient, 'trackLink'> = {
       async trackLink(id) {
         const observation = await real.trackLink(id);
         await gate;

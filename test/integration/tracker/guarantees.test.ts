@@ -47,7 +47,7 @@ function heldTracker() {
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const upstream: InstantPayClient = {
+  const upstream: Pick<InstantPayClient, 'trackLink'> = {
     async trackLink(linkId) {
       const observation = await real.trackLink(linkId);
       answered();

@@ -117,6 +117,15 @@ describe('payout-link-tracker: help and usage', () => {
     [['list', '--bogus'], "Unknown option '--bogus' (see payout-link-tracker list --help)"],
     [['list', '--state', 'done', ...LOCAL], '--state must be one of watching, final, idle'],
     [['list', '--limit', '0', ...LOCAL], '--limit must be a whole number from 1 to 100'],
+    [
+      ['list', '--status', 'ON_HOLD', ...LOCAL],
+      '--status must be one of ISSUED, PROCESSING, CLAIMED, CANCELLED, EXPIRED',
+    ],
+    [['list', '--reference', 'x'.repeat(129), ...LOCAL], '--reference must be 1 to 128 characters'],
+    [
+      ['list', '--status', 'ISSUED', '--reference', 'INV-42', ...LOCAL],
+      '--status and --reference cannot be combined',
+    ],
     [['track', 'x', '--max-age', 'soon', ...LOCAL], '--max-age must be a whole number from 0 to 86400'],
     [['track', 'x', '--stage', 'nope'], 'Unknown stage "nope": use one of local, dev, staging, prod.'],
     [
@@ -211,6 +220,25 @@ describe('payout-link-tracker: the API commands (fake API)', () => {
     const first = await cli(['list', ...LOCAL], { fetch: api.fetch });
     expect(first.stdout).toMatch(/^linkId\s+status\s+final\s+amount/);
     expect(first.stderr).toBe('More links: --cursor c1 for the next page, or --all.\n');
+  });
+
+  it('list --status and --reference ask GET /links for that status or reference, in any state unless --state says', async () => {
+    const api = fakeFetch(() => json(200, { links: [view('a')], nextCursor: null }));
+    const byStatus = await cli(['list', '--status', 'issued', '--json', ...LOCAL], { fetch: api.fetch });
+    const byReference = await cli(['list', '--reference', 'INV 42/x', ...LOCAL], { fetch: api.fetch });
+    const narrowed = await cli(['list', '--status', 'CLAIMED', '--state', 'final', ...LOCAL], {
+      fetch: api.fetch,
+    });
+    expect([byStatus.code, byReference.code, narrowed.code]).toEqual([0, 0, 0]);
+    expect(JSON.parse(byStatus.stdout).links[0].linkId).toBe('a');
+    expect(api.requests.map((request) => request.url.search)).toEqual([
+      '?status=ISSUED',
+      '?reference=INV%2042%2Fx',
+      '?state=final&status=CLAIMED',
+    ]);
+    const none = fakeFetch(() => json(200, { links: [], nextCursor: null }));
+    const empty = await cli(['list', '--reference', 'INV-42', ...LOCAL], { fetch: none.fetch });
+    expect(empty.stdout).toBe('No "INV-42" links.\n');
   });
 
   it('list --all stops on a cursor that repeats', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDeliverHandler } from '#functions/deliver-webhooks/wiring.ts';
+import { createDiscoverHandler } from '#functions/discover-links/wiring.ts';
 import { createRecheckHandler } from '#functions/recheck-pending/wiring.ts';
 import { createTrackLinkHandler } from '#functions/track-link/wiring.ts';
 import { ConfigError } from '#shared/config/runtime-config.ts';
@@ -22,6 +23,7 @@ describe('the handler factories', () => {
     ['track-link', createTrackLinkHandler, 'STAGE'],
     ['recheck-pending', createRecheckHandler, 'STAGE'],
     ['deliver-webhooks', createDeliverHandler, 'WEBHOOK_SUBSCRIBERS'],
+    ['discover-links', createDiscoverHandler, 'STAGE'],
   ] as const)(
     'build %s from the environment they are given, never from process.env',
     (_name, create, variable) => {
@@ -31,6 +33,11 @@ describe('the handler factories', () => {
       expect(typeof create(PROCESS_ENV)).toBe('function');
     },
   );
+
+  it('refuse a discovery status InstantPay does not document, naming the variable', () => {
+    const create = () => createDiscoverHandler({ ...PROCESS_ENV, DISCOVERY_STATUSES: 'ISSUED,LOST' });
+    expect(create).toThrow(/^Invalid environment: DISCOVERY_STATUSES/);
+  });
 
   it('reject a faulty variable naming it, never its value', () => {
     const create = () => createRecheckHandler({ ...PROCESS_ENV, RECHECK_CONCURRENCY: '999999' });

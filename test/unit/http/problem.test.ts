@@ -9,6 +9,7 @@ import {
   InvalidLinkIdError,
   LinkNotFoundError,
   UpstreamCredentialsError,
+  UpstreamIntegrationError,
   UpstreamProtocolError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
@@ -28,11 +29,16 @@ function sdkError(name: string, extra: Record<string, unknown> = {}): Error {
 }
 
 const linked: Array<[string, unknown, number]> = [
-  ['LinkNotFoundError', new LinkNotFoundError(LINK_ID, { statuscode: 'RPI', httpStatus: 200 }), 404],
+  ['LinkNotFoundError', new LinkNotFoundError(LINK_ID, { statuscode: 'ITI', httpStatus: 200 }), 404],
   ['LinkNotTrackedError', new LinkNotTrackedError(LINK_ID), 404],
   [
     'UpstreamCredentialsError',
     new UpstreamCredentialsError(`rejected: ${SECRET_BODY}`, { statuscode: 'IAC' }),
+    502,
+  ],
+  [
+    'UpstreamIntegrationError',
+    new UpstreamIntegrationError(`refused: ${SECRET_BODY}`, { statuscode: 'RPI' }),
     502,
   ],
   ['SecretNotConfiguredError', new SecretNotConfiguredError('dev/instantpay', 'set clientId'), 502],
@@ -83,6 +89,16 @@ describe('problemFor', () => {
     const notTracked = problemFor(new LinkNotTrackedError(LINK_ID), LINK_ID).problem;
 
     expect(notFound.type).not.toBe(notTracked.type);
+  });
+
+  it('answers an integration fault (RPI, IRT, VCI, OUE) as the tracker\'s or the operator\'s problem, never "not found"', () => {
+    for (const statuscode of ['RPI', 'IRT', 'VCI', 'OUE']) {
+      const { problem } = problemFor(new UpstreamIntegrationError('refused', { statuscode }), LINK_ID);
+      expect(problem).toMatchObject({ status: 502, title: "InstantPay refused the tracker's request" });
+      expect(problem.type).toMatch(/upstream-integration-fault$/);
+      expect(problem.detail).toContain(statuscode);
+      expect(problem.detail).toMatch(/not the link/);
+    }
   });
 
   it('gives rejected credentials a title an operator understands', () => {
@@ -189,7 +205,7 @@ const answers: Array<[string, unknown, string | undefined, unknown]> = [
   ],
   [
     'a link InstantPay does not know',
-    new LinkNotFoundError(LINK_ID, { statuscode: 'RPI' }),
+    new LinkNotFoundError(LINK_ID, { statuscode: 'ITI' }),
     LINK_ID,
     {
       problem: {

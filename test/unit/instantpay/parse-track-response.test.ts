@@ -5,10 +5,13 @@ import {
   InstantPayError,
   LinkNotFoundError,
   UpstreamCredentialsError,
+  UpstreamIntegrationError,
   UpstreamProtocolError,
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from '#shared/instantpay/errors.ts';
+import { classifyStatusCode } from '#shared/instantpay/status-codes.ts';
+import { PUBLISHED_STATUS_CODES } from '#test/support/instantpay-published.ts';
 
 const times = { startedAt: 1_000, observedAt: 1_050 };
 const linkId = '65704add83911e52b70ebcbc';
@@ -116,6 +119,37 @@ describe('parseTrackResponse', () => {
     expect(error).toBeInstanceOf(LinkNotFoundError);
     expect(error).toMatchObject({ linkId, statuscode: 'ITI' });
   });
+
+  it.each(['RPI', 'IRT', 'VCI', 'OUE'])(
+    "treats the integration fault %s as the tracker's problem, never as an unknown link",
+    (code) => {
+      const error = catchError(parse(200, envelope(code)));
+      expect(error).toBeInstanceOf(UpstreamIntegrationError);
+      expect(error).not.toBeInstanceOf(LinkNotFoundError);
+      expect(error).toMatchObject({ statuscode: code });
+    },
+  );
+
+  it('treats IUA (Invalid User Account - Outlet) as a credentials or account problem', () => {
+    expect(parse(200, envelope('IUA'))).toThrow(UpstreamCredentialsError);
+  });
+
+  it.each(PUBLISHED_STATUS_CODES.filter((row) => row.class !== 'success').map((row) => [row.code, row.text]))(
+    'answers the published failure %s (%s) with the typed error of its class, never an observation',
+    (code, text) => {
+      const error = catchError(parse(200, envelope(code, null, text)));
+      const expected = {
+        pending: UpstreamUnavailableError,
+        transient: UpstreamUnavailableError,
+        credentials: UpstreamCredentialsError,
+        integration: UpstreamIntegrationError,
+        'not-found': LinkNotFoundError,
+        failure: UpstreamRejectedError,
+      }[classifyStatusCode(code) as 'pending'];
+      expect(error).toBeInstanceOf(expected);
+      expect(error).toMatchObject({ statuscode: code });
+    },
+  );
 
   it('treats an unknown statuscode as a rejection, not a crash', () => {
     expect(parse(200, envelope('ZZZ'))).toThrow(UpstreamRejectedError);

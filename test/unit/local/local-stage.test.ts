@@ -5,6 +5,7 @@ import { LocalSettingsSchema } from '#infra/local/local-settings.ts';
 import { LOCAL_RESOURCES, localEnvironments, localStageConfig } from '#infra/local/local-stage.ts';
 import {
   ConfigError,
+  loadDiscoveryConfig,
   loadRecheckConfig,
   loadRuntimeConfig,
   parseEnv,
@@ -32,6 +33,8 @@ describe('the local stage of npm start', () => {
     const { config } = local({ WEBHOOK_URLS: 'http://127.0.0.1:9000/a, https://hooks.example.com/b' });
     expect(config).toEqual({
       ...stageConfig('local'),
+      // npm start runs discovery on its own loop (DISCOVERY_INTERVAL_SECONDS, default 5).
+      discovery: { enabled: true },
       subscribers: [
         {
           name: 'local-sink',
@@ -83,6 +86,16 @@ describe('the local stage of npm start', () => {
       upstreamMaxRps: 20,
       parallelRuns: 1,
       stopBeforeMs: 15_000,
+      // Half the budget: discovery runs too.
+      runMaxRps: 10,
+    });
+    expect(environments.discover).toEqual({
+      ...functionEnvironment('discover-links', config, LOCAL_RESOURCES),
+      ...differences,
+    });
+    expect(loadDiscoveryConfig(environments.discover)).toMatchObject({
+      statuses: ['ISSUED', 'PROCESSING'],
+      runMaxRps: 10,
     });
     expect(loadDeliveryConfig(environments.deliver)).toEqual({
       stage: 'local',
@@ -103,6 +116,13 @@ describe('the local stage of npm start', () => {
     expect(loadRecheckConfig(environments.recheck)).toMatchObject({ concurrency: 4, upstreamMaxRps: 2.5 });
     expect(loadRuntimeConfig(environments.trackLink).maskPersonalData).toBe(false);
     expect(environments.deliver.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+  });
+
+  it('turns discovery off with DISCOVERY_INTERVAL_SECONDS=0, and gives the recheck the whole upstream budget then', () => {
+    const { config, environments } = local({ DISCOVERY_INTERVAL_SECONDS: '0' });
+    expect(config.discovery).toEqual({ enabled: false });
+    expect(loadRecheckConfig(environments.recheck).runMaxRps).toBe(20);
+    expect(() => local({ DISCOVERY_INTERVAL_SECONDS: '-1' })).toThrow(/DISCOVERY_INTERVAL_SECONDS/);
   });
 
   it('refuses, naming the variable, a webhook URL or a rate the stage config would refuse', () => {

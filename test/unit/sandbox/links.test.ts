@@ -209,15 +209,19 @@ describe('SandboxLinks cancel and notify', () => {
     clock.advance(10_000);
     expect(links.cancel(linkId)).toEqual({
       ok: false,
+      unknownLink: false,
       reason: 'Link cannot be cancelled in status PROCESSING',
     });
-    expect(links.cancel('nope')).toEqual({ ok: false, reason: 'Invalid link id' });
+    expect(links.cancel('nope')).toEqual({ ok: false, unknownLink: true, reason: 'Invalid link id' });
   });
 
   it('adds a notification entry when notified, and refuses a final link', () => {
     const linkId = links.createScripted({ amount: 1, timeline });
     clock.advance(1_000);
-    expect(links.notify(linkId)).toEqual({ ok: true });
+    expect(links.notify(linkId)).toEqual({
+      ok: true,
+      message: 'Notification Link Sent To *******210 and ***********@example.com',
+    });
     expect(links.track(linkId)?.linkActivity.at(-1)).toEqual({
       status: 'Payout link notification sent to 9876543210 and beneficiary@example.com',
       activityAt: formatIst(START + 1_000),
@@ -328,15 +332,48 @@ describe('SandboxLinks links created through the upstream API', () => {
     links.cancel(second);
 
     const all = links.list({ pageNumber: 1, recordsPerPage: 1 });
-    expect(all.meta).toEqual({ totalPages: 2, currentPage: 1, totalRecords: 2, recordsPerPage: 1 });
-    expect(all.records.map((record) => record.linkId)).toEqual([second]);
-    expect(links.list({ pageNumber: 2, recordsPerPage: 1 }).records[0]).toMatchObject({
-      linkId: first,
-      status: 'ISSUED',
-      referenceNo: 'R1',
-      createdAt: formatIst(START),
+    expect(all.meta).toEqual({
+      totalPages: 2,
+      currentPage: 1,
+      totalRecords: 2,
+      recordsOnCurrentPage: 1,
+      recordFrom: 1,
+      recordTo: 1,
     });
-    expect(links.list({ status: 'cancelled', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
+    expect(all.records.map((record) => record.linkId)).toEqual([second]);
+    expect(links.list({ pageNumber: 2, recordsPerPage: 1 }).records[0]).toEqual({
+      amount: 250.5,
+      purpose: 'payout',
+      description: 'Sandbox scripted link',
+      status: 'ISSUED',
+      linkId: first,
+      contactDetails: { name: 'Asha', mobile: '9123456780', email: 'asha@example.com' },
+      referenceNo: 'R1',
+      orderId: expect.stringMatching(/^1\d{12}[A-Z]{5}$/),
+      url: `http://sandbox.test/payout-link/${first}`,
+      qrUrl: `http://sandbox.test/payment/payout/link/qr/${first}`,
+      paymentModes: ['ACCOUNT'],
+      verifyBene: false,
+      activatedAt: formatIst(START),
+      expiredAt: formatIst(START + 24 * 3_600_000),
+    });
+    expect(links.list({ pageNumber: 3, recordsPerPage: 1 })).toEqual({
+      meta: {
+        totalPages: 2,
+        currentPage: 3,
+        totalRecords: 2,
+        recordsOnCurrentPage: 0,
+        recordFrom: 0,
+        recordTo: 0,
+      },
+      records: [],
+    });
+    expect(links.list({ statuses: ['CANCELLED'], pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(
+      1,
+    );
+    expect(
+      links.list({ statuses: ['ISSUED', 'CANCELLED'], pageNumber: 1, recordsPerPage: 10 }).records,
+    ).toHaveLength(2);
     expect(links.list({ contact: '9000000001', pageNumber: 1, recordsPerPage: 10 }).records).toHaveLength(1);
     expect(links.list({ linkId: first, pageNumber: 1, recordsPerPage: 10 }).meta.totalRecords).toBe(1);
   });
@@ -353,8 +390,38 @@ describe('sample link', () => {
     );
     expect(links.cancel(SAMPLE_LINK_ID)).toEqual({
       ok: false,
+      unknownLink: false,
       reason: 'Link cannot be cancelled in status CLAIMED',
     });
+  });
+
+  it('gives a scripted link the documented Create fields, its referenceNo, and an expiry 30 days out', () => {
+    const links = new SandboxLinks({ clock: new ManualClock(START) });
+    const linkId = links.createScripted({
+      amount: 5,
+      referenceNo: 'INV-7',
+      timeline: [{ afterMs: 0, status: 'ISSUED' }],
+    });
+    expect(links.list({ linkId, pageNumber: 1, recordsPerPage: 1 }).records[0]).toMatchObject({
+      referenceNo: 'INV-7',
+      purpose: 'payout',
+      verifyBene: false,
+      expiredAt: formatIst(START + 30 * 24 * 3_600_000),
+    });
+    const unnamed = links.createScripted({ amount: 5, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    expect(links.list({ linkId: unnamed, pageNumber: 1, recordsPerPage: 1 }).records[0]?.referenceNo).toBe(
+      'NA',
+    );
+  });
+
+  it('expires a scripted link still ISSUED when its 30 days are up', () => {
+    const clock = new ManualClock(START);
+    const links = new SandboxLinks({ clock });
+    const linkId = links.createScripted({ amount: 5, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    clock.advance(30 * 24 * 3_600_000 - 1);
+    expect(links.track(linkId)?.status).toBe('ISSUED');
+    clock.advance(1);
+    expect(links.track(linkId)?.status).toBe('EXPIRED');
   });
 
   it('forgets other links on reset', () => {

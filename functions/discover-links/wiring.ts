@@ -1,0 +1,48 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type Env, loadDiscoveryConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
+import { DiscoveryStore } from '#shared/discovery/discovery-store.ts';
+import { createInstantPayClient } from '#shared/instantpay/client.ts';
+import { createEmfWriter } from '#shared/observability/emf.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { FUNCTION_NAMES } from '#shared/resource-names.ts';
+import { LinkStore } from '#shared/store/link-store.ts';
+import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { createDiscovery } from './app.ts';
+
+export type DiscoverHandler = (event: unknown, context: Context) => Promise<void>;
+
+/** The `discover-links` handler, built once from the function's environment: the config and the clients. */
+export function createDiscoverHandler(env: Env): DiscoverHandler {
+  const config = loadRuntimeConfig(env);
+  const discoveryConfig = loadDiscoveryConfig(env);
+  const logger = createLogger(FUNCTION_NAMES.discoverLinks, env);
+  const metrics = createEmfWriter(FUNCTION_NAMES.discoverLinks, config.stage, { env });
+  // One client for List and the registrations' Track: one keep-alive pool, one credentials cache.
+  const upstream = createInstantPayClient({
+    credentials: instantPayCredentials({
+      secretName: config.instantPaySecretName,
+      maxAgeSeconds: config.secretMaxAgeSeconds,
+    }),
+    timeoutMs: config.upstreamTimeoutMs,
+    ...(config.instantPayBaseUrl ? { baseUrl: config.instantPayBaseUrl } : {}),
+  });
+  const store = new LinkStore({ tableName: config.tableName });
+  const discover = createDiscovery(
+    {
+      tracker: createTracker(config, { store, upstream, log: logger, metrics }),
+      upstream,
+      store: new DiscoveryStore({ tableName: config.tableName }),
+    },
+    discoveryConfig,
+    logger,
+    metrics,
+  );
+  return middy<unknown, unknown, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      await discover(event, context);
+    });
+}
