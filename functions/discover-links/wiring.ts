@@ -5,6 +5,7 @@ import { type Env, loadDiscoveryConfig, loadRuntimeConfig } from '#shared/config
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { DiscoveryStore } from '#shared/discovery/discovery-store.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
+import { createInstantPayListClient } from '#shared/instantpay/list-client.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
@@ -20,20 +21,21 @@ export function createDiscoverHandler(env: Env): DiscoverHandler {
   const discoveryConfig = loadDiscoveryConfig(env);
   const logger = createLogger(FUNCTION_NAMES.discoverLinks, env);
   const metrics = createEmfWriter(FUNCTION_NAMES.discoverLinks, config.stage, { env });
-  // One client for List and the registrations' Track: one keep-alive pool, one credentials cache.
-  const upstream = createInstantPayClient({
+  // List and the registrations' Track share one credentials cache (and the module's keep-alive pool).
+  const upstreamOptions = {
     credentials: instantPayCredentials({
       secretName: config.instantPaySecretName,
       maxAgeSeconds: config.secretMaxAgeSeconds,
     }),
     timeoutMs: config.upstreamTimeoutMs,
     ...(config.instantPayBaseUrl ? { baseUrl: config.instantPayBaseUrl } : {}),
-  });
+  };
+  const upstream = createInstantPayClient(upstreamOptions);
   const store = new LinkStore({ tableName: config.tableName });
   const discover = createDiscovery(
     {
       tracker: createTracker(config, { store, upstream, log: logger, metrics }),
-      upstream,
+      upstream: createInstantPayListClient(upstreamOptions),
       store: new DiscoveryStore({ tableName: config.tableName }),
     },
     discoveryConfig,

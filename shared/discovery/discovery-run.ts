@@ -1,13 +1,13 @@
 import { type Clock, systemClock } from '#shared/clock.ts';
-import type { InstantPayClient, ListedLink } from '#shared/instantpay/client.ts';
 import { InstantPayError, UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
+import type { InstantPayListClient, ListedLink } from '#shared/instantpay/list-client.ts';
 import type { Log } from '#shared/observability/log.ts';
 import type { LinkTracker, Registration } from '#shared/tracker/link-tracker.ts';
 import type { DiscoveryPosition, DiscoveryStore } from './discovery-store.ts';
 
 export interface DiscoveryDeps {
   tracker: Pick<LinkTracker, 'registerDiscovered'>;
-  upstream: Pick<InstantPayClient, 'listLinks'>;
+  upstream: InstantPayListClient;
   store: Pick<DiscoveryStore, 'readCursor' | 'moveCursor' | 'knownLinkIds'>;
   log: Log;
   clock?: Clock;
@@ -97,7 +97,7 @@ export async function runDiscovery(
   for (;;) {
     if (options.remainingTimeMs() < options.stopBeforeMs) return done('time');
     await options.rateLimit.take();
-    let page: Awaited<ReturnType<InstantPayClient['listLinks']>>;
+    let page: Awaited<ReturnType<InstantPayListClient['listLinks']>>;
     try {
       page = await deps.upstream.listLinks({
         statuses: [position.status],

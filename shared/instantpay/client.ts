@@ -14,17 +14,8 @@ import {
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from './errors.ts';
-import { type HttpAnswer, type HttpGet, type HttpSend, keepAliveGet, keepAliveRequest } from './http-get.ts';
-import {
-  describeIssues,
-  type Envelope,
-  EnvelopeSchema,
-  ListDataSchema,
-  type ListedLink,
-  ListedLinkSchema,
-  type ListMeta,
-  TrackDataSchema,
-} from './schemas.ts';
+import { type HttpAnswer, type HttpGet, type HttpSend, keepAliveGet } from './http-get.ts';
+import { describeIssues, type Envelope, EnvelopeSchema, TrackDataSchema } from './schemas.ts';
 import { classifyStatusCode, DOWNTIME_CODES } from './status-codes.ts';
 
 const DEFAULT_BASE_URL = 'https://api.instantpay.in';
@@ -32,8 +23,6 @@ const DEFAULT_BASE_URL = 'https://api.instantpay.in';
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 const DOWNTIME_RETRY_AFTER_SECONDS = 60;
 const EXCERPT_LENGTH = 80;
-
-export type { ListedLink, ListMeta };
 
 export interface InstantPayClientOptions {
   credentials: CredentialsSource;
@@ -43,39 +32,17 @@ export interface InstantPayClientOptions {
   clock?: Clock;
   /** A keep-alive `node:http` GET (connections reused within a container) unless a test swaps it. */
   httpGet?: HttpGet;
-  /** The same pool for a request with a body (List is a GET with a JSON body) unless a test swaps it. */
+  /** The same pool for a request with a body (List is a GET with a JSON body: `list-client.ts`) unless a test swaps it. */
   httpSend?: HttpSend;
-}
-
-/** One page of InstantPay's List call. */
-export interface ListLinksQuery {
-  /** Sent as `filters.status`, an array as the page's sample sends it: one status per call is the documented form. */
-  statuses: readonly string[];
-  /** From 1 (the sample's first page; whether pages start at 1 is not documented). */
-  pageNumber: number;
-  recordsPerPage: number;
-}
-
-export interface LinkListPage {
-  /** The records with a link id the tracker accepts, in InstantPay's order, every field kept. */
-  links: ListedLink[];
-  /** How many records the page held, usable or not: fewer than asked means it was the last page. */
-  received: number;
-  /** Records without a usable link id (missing, or not `^[A-Za-z0-9_-]{1,64}$`): listed, never tracked. */
-  unusable: number;
-  /** `data.meta` as InstantPay sent it (secondary source), `null` when absent or unreadable. */
-  meta: ListMeta | null;
 }
 
 export interface InstantPayClient {
   /** Tracks one link: the answer as the link model's observation. Throws only the typed errors of `./errors.ts`; never retries on its own, except one refetch of rotated credentials. */
   trackLink(linkId: string): Promise<LinkObservation>;
-  /** One page of the merchant's links with the given statuses (the List call). Same headers, timeout, errors and credential refetch as `trackLink`. */
-  listLinks(query: ListLinksQuery): Promise<LinkListPage>;
 }
 
 /** The four documented headers (`X-Ipay-Auth-Code` "1", client id, client secret, endpoint IP). */
-function ipayHeaders(credentials: InstantPayCredentials): Record<string, string> {
+export function ipayHeaders(credentials: InstantPayCredentials): Record<string, string> {
   return {
     'X-Ipay-Auth-Code': credentials.authCode,
     'X-Ipay-Client-Id': credentials.clientId,
@@ -85,88 +52,65 @@ function ipayHeaders(credentials: InstantPayCredentials): Record<string, string>
   };
 }
 
-export function createInstantPayClient(options: InstantPayClientOptions): InstantPayClient {
-  const timeoutMs = options.timeoutMs ?? DEFAULTS.upstreamTimeoutMs;
-  const clock = options.clock ?? systemClock;
-  const httpGet = options.httpGet ?? keepAliveGet;
-  const httpSend = options.httpSend ?? keepAliveRequest;
-  const baseUrlOf = (credentials: InstantPayCredentials) =>
-    (credentials.baseUrl ?? options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-
-  async function trackOnce(linkId: string, credentials: InstantPayCredentials): Promise<LinkObservation> {
-    const url = `${baseUrlOf(credentials)}/payments/payout/link/track/${encodeURIComponent(linkId)}`;
-    const startedAt = clock.now();
-    let answer: HttpAnswer;
-    try {
-      answer = await httpGet(url, ipayHeaders(credentials), timeoutMs);
-    } catch (error) {
-      throw networkError(error, timeoutMs);
-    }
-    return parseTrackResponse(linkId, answer.status, answer.retryAfter, answer.text, {
-      startedAt,
-      observedAt: clock.now(),
-    });
-  }
-
-  async function listOnce(query: ListLinksQuery, credentials: InstantPayCredentials): Promise<LinkListPage> {
-    let answer: HttpAnswer;
-    try {
-      answer = await httpSend(
-        {
-          // Documented as a GET with a JSON body; whether POST or a query string work is not documented.
-          method: 'GET',
-          url: `${baseUrlOf(credentials)}/payments/payout/link/list`,
-          headers: { ...ipayHeaders(credentials), 'Content-Type': 'application/json' },
-          body: JSON.stringify(listRequestBody(query)),
-        },
-        timeoutMs,
-      );
-    } catch (error) {
-      throw networkError(error, timeoutMs);
-    }
-    return parseListResponse(answer.status, answer.retryAfter, answer.text, clock.now());
-  }
-
+/** What every InstantPay call shares: the base URL, the timeout, the clock and the credentials with their refetch. */
+export interface UpstreamSession {
+  timeoutMs: number;
+  clock: Clock;
+  baseUrlOf(credentials: InstantPayCredentials): string;
   /** Calls once; when InstantPay rejects the credentials, refetches the secret once and retries only if it changed. */
-  async function withCredentials<T>(call: (credentials: InstantPayCredentials) => Promise<T>): Promise<T> {
-    const credentials = await options.credentials.get();
-    try {
-      return await call(credentials);
-    } catch (error) {
-      if (!(error instanceof UpstreamCredentialsError)) throw error;
-      // A rejected credential may mean the secret was rotated: refetch it once, now, and retry
-      // only if it changed, so a rotation takes effect without a redeploy.
-      const fresh = await options.credentials.get({ forceFetch: true });
-      if (sameCredentials(fresh, credentials)) throw error;
-      return call(fresh);
-    }
-  }
+  withCredentials<T>(call: (credentials: InstantPayCredentials) => Promise<T>): Promise<T>;
+}
 
+export function upstreamSession(options: InstantPayClientOptions): UpstreamSession {
   return {
-    async trackLink(linkId) {
-      if (!isValidLinkId(linkId)) throw new InvalidLinkIdError(String(linkId));
-      return withCredentials((credentials) => trackOnce(linkId, credentials));
-    },
-    async listLinks(query) {
-      listRequestBody(query);
-      return withCredentials((credentials) => listOnce(query, credentials));
+    timeoutMs: options.timeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    clock: options.clock ?? systemClock,
+    baseUrlOf: (credentials) =>
+      (credentials.baseUrl ?? options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    async withCredentials(call) {
+      const credentials = await options.credentials.get();
+      try {
+        return await call(credentials);
+      } catch (error) {
+        if (!(error instanceof UpstreamCredentialsError)) throw error;
+        // A rejected credential may mean the secret was rotated: refetch it once, now, and retry
+        // only if it changed, so a rotation takes effect without a redeploy.
+        const fresh = await options.credentials.get({ forceFetch: true });
+        if (sameCredentials(fresh, credentials)) throw error;
+        return call(fresh);
+      }
     },
   };
 }
 
 /**
- * The List request body as the page's sample writes it: `filters.status` an array, the page number
- * and size as strings. Throws a `RangeError` for a query no caller should build.
+ * The Track Link client. The List call is `list-client.ts`, a module of its own, so the functions
+ * that only track (the API, the schedule) do not bundle its parser.
  */
-export function listRequestBody(query: ListLinksQuery) {
-  if (query.statuses.length === 0) throw new RangeError('listLinks needs at least one status');
-  if (!Number.isInteger(query.pageNumber) || query.pageNumber < 1)
-    throw new RangeError('pageNumber must be an integer from 1');
-  if (!Number.isInteger(query.recordsPerPage) || query.recordsPerPage < 1)
-    throw new RangeError('recordsPerPage must be a positive integer');
+export function createInstantPayClient(options: InstantPayClientOptions): InstantPayClient {
+  const session = upstreamSession(options);
+  const httpGet = options.httpGet ?? keepAliveGet;
+
+  async function trackOnce(linkId: string, credentials: InstantPayCredentials): Promise<LinkObservation> {
+    const url = `${session.baseUrlOf(credentials)}/payments/payout/link/track/${encodeURIComponent(linkId)}`;
+    const startedAt = session.clock.now();
+    let answer: HttpAnswer;
+    try {
+      answer = await httpGet(url, ipayHeaders(credentials), session.timeoutMs);
+    } catch (error) {
+      throw networkError(error, session.timeoutMs);
+    }
+    return parseTrackResponse(linkId, answer.status, answer.retryAfter, answer.text, {
+      startedAt,
+      observedAt: session.clock.now(),
+    });
+  }
+
   return {
-    filters: { status: [...query.statuses] },
-    pagination: { pageNumber: String(query.pageNumber), recordsPerPage: String(query.recordsPerPage) },
+    async trackLink(linkId) {
+      if (!isValidLinkId(linkId)) throw new InvalidLinkIdError(String(linkId));
+      return session.withCredentials((credentials) => trackOnce(linkId, credentials));
+    },
   };
 }
 
@@ -180,7 +124,7 @@ function sameCredentials(a: InstantPayCredentials, b: InstantPayCredentials): bo
   );
 }
 
-function networkError(error: unknown, timeoutMs: number): UpstreamUnavailableError {
+export function networkError(error: unknown, timeoutMs: number): UpstreamUnavailableError {
   const name = error instanceof Error ? error.name : '';
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new UpstreamUnavailableError(
@@ -205,7 +149,7 @@ function networkError(error: unknown, timeoutMs: number): UpstreamUnavailableErr
  * The envelope of an answer, or a typed error. The HTTP status is read first: a 5xx or 429 is
  * transient whatever the body says; then the body must be JSON with the documented envelope.
  */
-function readEnvelope(
+export function readEnvelope(
   httpStatus: number,
   retryAfterHeader: string | null,
   text: string,
@@ -255,7 +199,7 @@ function readEnvelope(
  * The typed error of an envelope that is not a success, by its `statuscode`'s class. `notFound`
  * says what the one "not known" code means on this call (`ITI` on Track Link: the link).
  */
-function envelopeError(
+export function envelopeError(
   envelope: Envelope,
   httpStatus: number,
   call: string,
@@ -339,49 +283,6 @@ export function parseTrackResponse(
     startedAt: times.startedAt,
     observedAt: times.observedAt,
   };
-}
-
-/**
- * Turns a List answer into a page or a typed error. A `TXN` with no `data` (or `data: null`) is an
- * empty page (not documented: the envelope's `data` is "Response Data (if Present)"). Exported for
- * the fuzz tests.
- */
-export function parseListResponse(
-  httpStatus: number,
-  retryAfterHeader: string | null,
-  text: string,
-  nowMs: number,
-): LinkListPage {
-  const envelope = readEnvelope(httpStatus, retryAfterHeader, text, nowMs);
-  if (classifyStatusCode(envelope.statuscode) !== 'success') {
-    // No link is named on a List call: "not known" means nothing the tracker can act on.
-    throw envelopeError(
-      envelope,
-      httpStatus,
-      'List',
-      (details) =>
-        new UpstreamRejectedError(`InstantPay answered the List call with ${details.statuscode}.`, details),
-    );
-  }
-  if (envelope.data === undefined || envelope.data === null) {
-    return { links: [], received: 0, unusable: 0, meta: null };
-  }
-  const data = ListDataSchema.safeParse(envelope.data);
-  if (!data.success) {
-    throw new UpstreamProtocolError(
-      'InstantPay answered TXN to List with an unexpected data shape.',
-      describeIssues(data.error),
-      { statuscode: envelope.statuscode, httpStatus },
-    );
-  }
-  const links: ListedLink[] = [];
-  let unusable = 0;
-  for (const record of data.data.records) {
-    const parsed = ListedLinkSchema.safeParse(record);
-    if (parsed.success && isValidLinkId(parsed.data.linkId)) links.push(parsed.data);
-    else unusable++;
-  }
-  return { links, received: data.data.records.length, unusable, meta: data.data.meta ?? null };
 }
 
 /** InstantPay's `Retry-After` as the wait its callers are told: 1 s to 1 hour; `undefined` when absent or unreadable. */

@@ -3,7 +3,7 @@ import { ManualClock } from '#infra/sandbox/clock.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { type DiscoverySummary, runDiscovery } from '#shared/discovery/discovery-run.ts';
 import { DiscoveryStore } from '#shared/discovery/discovery-store.ts';
-import { createInstantPayClient, type InstantPayClient } from '#shared/instantpay/client.ts';
+import { createInstantPayListClient, type InstantPayListClient } from '#shared/instantpay/list-client.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import { trackerFixture } from '#test/support/tracker-fixture.ts';
 
@@ -15,7 +15,7 @@ const RATE = 200;
 const clock = new ManualClock(Date.parse('2026-03-02T10:00:00Z'));
 let world: Awaited<ReturnType<typeof trackerFixture>>;
 let store: DiscoveryStore;
-let upstream: InstantPayClient;
+let upstream: InstantPayListClient;
 /** Every List page asked for, per run, as `STATUS:page`. */
 let pagesAsked: string[] = [];
 /** Tokens taken from the bucket: every upstream call must take one. */
@@ -71,7 +71,7 @@ beforeAll(async () => {
   world = await trackerFixture({ clock });
   store = new DiscoveryStore({ tableName: world.names.table });
   // List through the same secret as the tracker's Track calls, as the function wires it.
-  upstream = createInstantPayClient({
+  upstream = createInstantPayListClient({
     credentials: instantPayCredentials({ secretName: world.names.secret, maxAgeSeconds: 300 }),
     timeoutMs: 5_000,
   });

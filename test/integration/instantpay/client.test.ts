@@ -22,6 +22,7 @@ import {
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from '#shared/instantpay/errors.ts';
+import { createInstantPayListClient } from '#shared/instantpay/list-client.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
 
 const clients = localClients();
@@ -49,8 +50,10 @@ async function clientWith(secret: Record<string, string>, options: { timeoutMs?:
   const secrets = new SecretsManagerClient({});
   const calls = countCalls(secrets);
   const credentials = instantPayCredentials({ secretName, client: secrets });
+  const clientOptions = { credentials, timeoutMs: options.timeoutMs ?? 1_000 };
   return {
-    client: createInstantPayClient({ credentials, timeoutMs: options.timeoutMs ?? 1_000 }),
+    // Track and List as the functions build them: two clients over one credentials source.
+    client: { ...createInstantPayClient(clientOptions), ...createInstantPayListClient(clientOptions) },
     secretName,
     calls,
   };

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { listRequestBody, parseListResponse } from '#shared/instantpay/client.ts';
 import {
   InstantPayError,
   UpstreamCredentialsError,
@@ -9,6 +8,7 @@ import {
   UpstreamRejectedError,
   UpstreamUnavailableError,
 } from '#shared/instantpay/errors.ts';
+import { listRequestBody, parseListResponse } from '#shared/instantpay/list-client.ts';
 import { LIST_SAMPLE_BODY } from '#test/support/instantpay-published.ts';
 
 const NOW = 1_700_000_000_000;
