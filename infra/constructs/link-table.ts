@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import {
   DUE_INDEX,
+  EVENT_ID_INDEX,
   INDEXES,
   type KeyAttribute,
   OUTBOX_INDEX,
@@ -40,7 +41,10 @@ export interface TableAccess {
  * own: it is authorized per item, and the link store's transactions hold only `Put`s.
  */
 export const TABLE_ACCESS = {
-  /** getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query), listLinks (byState + BatchGet). */
+  /**
+   * getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query),
+   * listLinks (byState + BatchGet), findChanges (byEventId + BatchGet); the subscriber state items (Get, Put).
+   */
   trackLink: {
     actions: [
       'dynamodb:GetItem',
@@ -49,7 +53,7 @@ export const TABLE_ACCESS = {
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
     ],
-    queryIndexes: [STATE_INDEX.indexName],
+    queryIndexes: [STATE_INDEX.indexName, EVENT_ID_INDEX.indexName],
   },
   /** claim/markPublished/touch (Update), getLink, saveState/commitChanges (Put), queryDue/countDue (due), listUnpublished (outbox). */
   recheckPending: {
@@ -62,7 +66,7 @@ export const TABLE_ACCESS = {
   },
 } as const satisfies Record<string, TableAccess>;
 
-function attribute(key: KeyAttribute): Attribute {
+export function attribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
@@ -90,7 +94,7 @@ export class LinkTable extends Construct {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),
-        sortKey: attribute(index.sortKey),
+        ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
         projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
       });
     }
