@@ -20,7 +20,8 @@ const TARGETS = [
     queueUrl: 'http://127.0.0.1:5000/000000000000/payout-link-tracker-local-webhook-local-sink',
     queueArn: 'arn:aws:sqs:ap-south-1:000000000000:payout-link-tracker-local-webhook-local-sink',
     deadLetterQueueUrl: 'http://127.0.0.1:5000/000000000000/payout-link-tracker-local-webhook-local-sink-dlq',
-    deadLetterQueueArn: 'arn:aws:sqs:ap-south-1:000000000000:payout-link-tracker-local-webhook-local-sink-dlq',
+    deadLetterQueueArn:
+      'arn:aws:sqs:ap-south-1:000000000000:payout-link-tracker-local-webhook-local-sink-dlq',
   },
 ];
 
