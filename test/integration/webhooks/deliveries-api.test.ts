@@ -2,8 +2,9 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventIdFor } from '#shared/link/link-event.ts';
-import { deliveriesWorld, type ScriptedReceiver, scriptedReceiver } from '#test/support/deliveries-world.ts';
+import { deliveriesWorld } from '#test/support/deliveries-world.ts';
 import { promised } from '#test/support/openapi-contract.ts';
+import { type ScriptedReceiver, scriptedReceiver } from '#test/support/scripted-receiver.ts';
 
 // The four delivery routes of the real API (createApi with the real core), on the emulator, with
 // deliver-webhooks delivering over loopback HTTP to scripted receivers; every answer is checked
