@@ -131,9 +131,9 @@ async function attemptLogFigures(): Promise<Figure[]> {
       withoutLog.push(await timed(unlogged, sequence));
     }
     const calls = [...counts.values()].reduce((sum, count) => sum + count, 0);
+    const byCommand = [...counts].map(([name, count]) => `${name} ${count}`).join(', ');
     const recorded = (await log.ofLink(linkId)).filter((record) => record.attempt).length;
     if (recorded < ATTEMPTS) throw new Error(`the log holds ${recorded} of ${ATTEMPTS} attempts`);
-    const byCommand = [...counts].map(([name, count]) => `${name} ${count}`).join(', ');
     const added = median(withLog) - median(withoutLog);
     return [
       {
