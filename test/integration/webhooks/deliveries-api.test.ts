@@ -1,10 +1,13 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '#infra/cli/command.ts';
+import { runCli } from '#infra/cli/main.ts';
 import { eventIdFor } from '#shared/link/link-event.ts';
 import { deliveriesWorld } from '#test/support/deliveries-world.ts';
 import { promised } from '#test/support/openapi-contract.ts';
 import { type ScriptedReceiver, scriptedReceiver } from '#test/support/scripted-receiver.ts';
+import { serveApi } from '../cli/api-server.ts';
 
 // The four delivery routes of the real API (createApi with the real core), on the emulator, with
 // deliver-webhooks delivering over loopback HTTP to scripted receivers; every answer is checked
@@ -312,5 +315,68 @@ describe('a subscriber answering 410, and POST /subscribers/{name}/enable', () =
       await world.call('POST', '/subscribers/UPPER/enable'),
     );
     expect((await world.call('GET', `/subscribers/${world.nameOf('down')}/enable`)).status).toBe(405);
+  });
+});
+
+describe('the CLI: deliveries, subscribers, resend, enable (over HTTP to this API)', () => {
+  async function cli(argv: string[]) {
+    const server = await serveApi(world.api);
+    const out = { stdout: '', stderr: '' };
+    const io: Io = {
+      stdout: { write: (chunk: string) => (out.stdout += chunk) },
+      stderr: { write: (chunk: string) => (out.stderr += chunk), isTTY: false } as unknown as Io['stderr'],
+      env: process.env,
+    };
+    try {
+      const code = await runCli([...argv, '--local', '--api-url', server.url], io);
+      return { code, ...out };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it("shows a link's deliveries and the subscribers as tables and as JSON, resends by event id, and reports refusals", async () => {
+    const linkId = await registeredLink();
+    const eventId = eventIdFor(linkId, 1);
+    await world.pump(async () => (await deliveryTo(linkId, 'flaky'))?.state === 'delivered');
+    const name = world.nameOf('flaky');
+
+    const table = await cli(['deliveries', linkId]);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `^\\s*1\\s+payout_link\\.issued\\s+${name}\\s+delivered\\s+3\\s+delivered HTTP 204 at `,
+        'm',
+      ),
+    );
+    const json = JSON.parse((await cli(['deliveries', linkId, '--json'])).stdout);
+    expect(json).toEqual((await world.call('GET', `/links/${linkId}/deliveries`)).body);
+
+    const subscribers = await cli(['subscribers']);
+    expect(subscribers.code).toBe(0);
+    expect(subscribers.stdout).toMatch(new RegExp(`^${name}\\s+yes\\s`, 'm'));
+    expect(subscribers.stdout).not.toContain('s3cr3t');
+    expect(JSON.parse((await cli(['subscribers', '--json'])).stdout)).toMatchObject({
+      subscribers: expect.arrayContaining([expect.objectContaining({ name, enabled: true })]),
+    });
+
+    const resent = await cli(['resend', '--subscriber', name, eventId]);
+    expect(resent).toMatchObject({ code: 0, stderr: '' });
+    expect(resent.stdout).toBe(
+      `Queued 1 event for ${name}: each arrives again with its original webhook-id.\n`,
+    );
+    await world.pump(async () => ((await deliveryTo(linkId, 'flaky'))?.attempts.length ?? 0) >= 4);
+    expect(flaky.ofId(eventId)).toHaveLength(4);
+
+    const refused = await cli(['resend', '--subscriber', 'nobody-here', eventId, '--json']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('404');
+    const missing = await cli(['resend', eventId]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--subscriber NAME is required.');
+
+    const enabled = await cli(['enable', '--subscriber', name, '--json']);
+    expect(enabled.code).toBe(0);
+    expect(JSON.parse(enabled.stdout)).toMatchObject({ name, enabled: true });
   });
 });
