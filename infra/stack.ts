@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { functionEnvironment } from '#infra/config/function-environment.ts';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { FUNCTION_NAMES, PROJECT } from '#shared/resource-names.ts';
+import { DeliveryTable } from './constructs/delivery-table.ts';
 import { DiscoverySchedule } from './constructs/discovery-schedule.ts';
 import { LinkEvents } from './constructs/link-events.ts';
 import { LinkTable, TABLE_ACCESS } from './constructs/link-table.ts';
@@ -23,6 +24,7 @@ export class PayoutLinkTrackerStack extends Stack {
   readonly config: StageConfig;
   readonly stageKey: StageKey;
   readonly table: LinkTable;
+  readonly deliveries: DeliveryTable;
   readonly events: LinkEvents;
   readonly secrets: TrackerSecrets;
   readonly trackLink: TrackerFunction;
@@ -50,8 +52,18 @@ export class PayoutLinkTrackerStack extends Stack {
     this.stageKey = new StageKey(this, 'StageKey', { config });
     const stageKey = this.stageKey;
     this.table = new LinkTable(this, 'Links', { config });
+    this.deliveries = new DeliveryTable(this, 'Deliveries', { config });
     this.events = new LinkEvents(this, 'Events', { config });
     this.secrets = new TrackerSecrets(this, 'Secrets', { config, stageKey });
+    // Before track-link: the API resends to and enables subscribers through their queues.
+    this.webhooks = new WebhookSubscribers(this, 'Webhooks', {
+      config,
+      bus: this.events.bus,
+      table: this.table,
+      deliveries: this.deliveries,
+      secrets: this.secrets,
+      stageKey,
+    });
 
     const resources = { tableName: this.table.table.tableName, eventBusName: this.events.bus.eventBusName };
     this.trackLink = new TrackerFunction(this, 'TrackLink', {
@@ -61,15 +73,22 @@ export class PayoutLinkTrackerStack extends Stack {
       stageKey,
       noDeadLetterQueueReason:
         "Invoked synchronously by the HTTP API only: a failure is the caller's 5xx answer (alarmed on), there is no asynchronous event to keep.",
-      description: 'HTTP API: tracks a payout link now, registers it for watching, lists links and events',
+      description:
+        'HTTP API: tracks a payout link now, registers it for watching, lists links, events and webhook deliveries',
       memorySize: 512,
       // Under the HTTP API's 30 s integration limit.
       timeout: Duration.seconds(29),
-      environment: functionEnvironment(FUNCTION_NAMES.trackLink, config, resources),
+      environment: functionEnvironment(FUNCTION_NAMES.trackLink, config, {
+        ...resources,
+        deliveriesTableName: this.deliveries.table.tableName,
+        webhookSubscribers: this.webhooks.targetsJson,
+      }),
     })
       .grantTable(this.table, TABLE_ACCESS.trackLink)
       .grantPutEvents(this.events.bus)
       .grantSecretRead(this.secrets.instantPay);
+    this.deliveries.grantRead(this.trackLink);
+    this.webhooks.grantAdmin(this.trackLink);
 
     this.recheck = new TrackerFunction(this, 'RecheckPending', {
       name: FUNCTION_NAMES.recheckPending,
@@ -108,13 +127,6 @@ export class PayoutLinkTrackerStack extends Stack {
         discover: this.discover,
       });
     }
-    this.webhooks = new WebhookSubscribers(this, 'Webhooks', {
-      config,
-      bus: this.events.bus,
-      table: this.table,
-      secrets: this.secrets,
-      stageKey,
-    });
     this.api = new TrackerApi(this, 'Api', { config, handler: this.trackLink.fn, stageKey });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
@@ -137,6 +149,10 @@ export class PayoutLinkTrackerStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     new CfnOutput(this, 'EventBusArn', { value: this.events.bus.eventBusArn });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'DeliveriesTableName', {
+      value: this.deliveries.table.tableName,
+      description: 'The webhook attempt log (30 days)',
+    });
     new CfnOutput(this, 'InstantPaySecretName', {
       value: config.instantPaySecretName,
       description: 'Set it to {"clientId", "clientSecret", "endpointIp"} after the first deploy',

@@ -63,6 +63,9 @@ export function webhookSecretName(stage: string, subscriber: string): string {
  */
 export const LOCAL_TABLE_NAME = `${stagePrefix('local')}-links`;
 
+/** The webhook attempt log of the local stage; a deployed stage's is its stack's `DeliveriesTableName` output. */
+export const LOCAL_DELIVERIES_TABLE_NAME = `${stagePrefix('local')}-deliveries`;
+
 /** The recheck's queues: the schedule target's dead letters, and the function's failed runs. */
 export function recheckQueueNames(stage: string) {
   return {

@@ -1,24 +1,25 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
 import { systemClock } from '#shared/clock.ts';
 import type { Env } from '#shared/config/runtime-config.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
+import { DeliveryLog } from '#shared/store/delivery-log.ts';
+import { createDeliverer } from '#shared/webhooks/deliverer.ts';
 import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
+import { SqsDeliveryQueue } from '#shared/webhooks/delivery-queue.ts';
 import { loopbackAllowedIn } from '#shared/webhooks/subscriber.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookSecret } from '#shared/webhooks/webhook-secret.ts';
-import { createDeliverer } from './app.ts';
+import { createDeliverWebhooks } from './app.ts';
 
 export type DeliverHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /**
- * The `deliver-webhooks` handler, built once from the function's environment: the config, one
- * client, and one cached secret per subscriber.
+ * The `deliver-webhooks` handler, built once from the function's environment: the config, the
+ * queues, the attempt log, and one cached secret per subscriber.
  */
 export function createDeliverHandler(env: Env): DeliverHandler {
   const config = loadDeliveryConfig(env);
@@ -31,17 +32,19 @@ export function createDeliverHandler(env: Env): DeliverHandler {
       webhookSecret({ secretName: target.secretName, maxAgeSeconds: config.secretMaxAgeSeconds }),
     ]),
   );
-  const deliver = createDeliverer({
-    stage: config.stage,
+  const deliverer = createDeliverer({
     targets: config.targets,
-    sqs: new SQSClient(AWS_CLIENT_CONFIG),
+    queue: new SqsDeliveryQueue(),
     state: new SubscriberStateStore(config.tableName),
+    attempts: new DeliveryLog(config.deliveriesTableName),
     secretFor: (target) => secrets.get(target.name)!,
     log: logger,
     metrics,
     clock: systemClock,
+    backoffScale: config.backoffScale,
     allowLoopback: loopbackAllowedIn(config.stage),
   });
+  const deliver = createDeliverWebhooks(deliverer, logger, systemClock);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler((event) => deliver(event));

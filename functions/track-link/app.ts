@@ -9,46 +9,70 @@ import {
   ListQuerySchema,
   MAX_BODY_BYTES,
   RegisterLinkBodySchema,
+  ResendBodySchema,
+  SubscriberNameSchema,
   TrackQuerySchema,
 } from '#shared/http/requests.ts';
 import { toLinkView } from '#shared/link/link-view.ts';
 import type { Log } from '#shared/observability/log.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
+import type { DeliveryAdmin } from '#shared/webhooks/delivery-admin.ts';
 import * as z from '#shared/zod.ts';
 
 type Response = APIGatewayProxyStructuredResultV2;
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
+interface RouteRequest {
+  event: APIGatewayProxyEventV2;
+  /** The path's parameters, each checked by its parser ({@link PARAMETERS}). */
+  params: Record<string, string>;
+}
+
+interface Route {
+  method: string;
+  /** `/links/{linkId}/events`: literal segments and `{parameters}`. */
+  path: string;
+  handle: (request: RouteRequest) => Promise<Response>;
+}
+
+/** How each path parameter is checked: a malformed one is a 400 whatever the method. */
+const PARAMETERS: Record<string, (segment: string) => string> = {
+  linkId: parseLinkId,
+  name: parseSubscriberName,
+};
+
 /**
- * The `track-link` API as a plain function of an HTTP API (payload v2) event: route, validate,
- * call the core, map the result or the error. The Lambda handler and the local cloud both use it.
+ * The `track-link` API as a plain function of an HTTP API (payload v2) event: route (a table of
+ * routes), validate, call the core, map the result or the error. The Lambda handler and the local
+ * cloud both use it. Without `deliveries` (a caller that only tracks links) the delivery routes are absent.
  */
-export function createApi(tracker: LinkTracker, log: Log) {
-  return async function handle(event: APIGatewayProxyEventV2): Promise<Response> {
-    let linkId: string | undefined;
-    try {
-      const method = event.requestContext.http.method.toUpperCase();
-      const segments = pathSegments(event);
-      rejectIllFormedQuery(event);
-      if (
-        segments[0] !== 'links' ||
-        segments.length > 3 ||
-        (segments.length === 3 && segments[2] !== 'events')
-      ) {
-        return problemResponse({
-          problem: problem(404, 'not-found', 'Not found', 'There is no such route.'),
-        });
-      }
-      if (segments.length === 1) {
-        if (method === 'GET') return await listLinks(event);
-        if (method === 'POST') return await registerLink(event);
-        return methodNotAllowed(['GET', 'POST']);
-      }
-      linkId = parseLinkId(segments[1]!);
-      if (segments.length === 3) {
-        if (method !== 'GET') return methodNotAllowed(['GET']);
+export function createApi(tracker: LinkTracker, log: Log, deliveries?: DeliveryAdmin) {
+  const routes: Route[] = [
+    { method: 'GET', path: '/links', handle: ({ event }) => listLinks(event) },
+    { method: 'POST', path: '/links', handle: ({ event }) => registerLink(event) },
+    {
+      method: 'GET',
+      path: '/links/{linkId}',
+      handle: async ({ event, params }) => {
+        const query = parse(TrackQuerySchema, event.queryStringParameters ?? {}, 'query');
+        return json(200, toLinkView(await tracker.trackNow(params.linkId!, query.maxAgeSeconds)));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/links/{linkId}',
+      handle: async ({ params }) => {
+        await tracker.unwatch(params.linkId!);
+        return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/links/{linkId}/events',
+      handle: async ({ params }) => {
+        const linkId = params.linkId!;
         const events = await tracker.events(linkId);
         return json(200, {
           linkId,
@@ -58,16 +82,35 @@ export function createApi(tracker: LinkTracker, log: Log) {
             ...change.detail,
           })),
         });
+      },
+    },
+    ...(deliveries ? deliveryRoutes(deliveries) : []),
+  ];
+
+  return async function handle(event: APIGatewayProxyEventV2): Promise<Response> {
+    let linkId: string | undefined;
+    try {
+      const method = event.requestContext.http.method.toUpperCase();
+      const segments = pathSegments(event);
+      rejectIllFormedQuery(event);
+      const matching = routes
+        .map((route) => ({ route, params: matchPath(route.path, segments) }))
+        .filter((candidate): candidate is { route: Route; params: Record<string, string> } =>
+          Boolean(candidate.params),
+        );
+      if (matching.length === 0) {
+        return problemResponse({
+          problem: problem(404, 'not-found', 'Not found', 'There is no such route.'),
+        });
       }
-      if (method === 'GET') {
-        const query = parse(TrackQuerySchema, event.queryStringParameters ?? {}, 'query');
-        return json(200, toLinkView(await tracker.trackNow(linkId, query.maxAgeSeconds)));
+      const params: Record<string, string> = {};
+      for (const [name, segment] of Object.entries(matching[0]!.params)) {
+        params[name] = PARAMETERS[name]!(segment);
+        if (name === 'linkId') linkId = params[name];
       }
-      if (method === 'DELETE') {
-        await tracker.unwatch(linkId);
-        return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
-      }
-      return methodNotAllowed(['GET', 'DELETE']);
+      const route = matching.find((candidate) => candidate.route.method === method)?.route;
+      if (!route) return methodNotAllowed(matching.map((candidate) => candidate.route.method));
+      return await route.handle({ event, params });
     } catch (error) {
       const response = problemFor(error, linkId);
       const attributes = { linkId, status: response.problem.status, error: errorSummary(error) };
@@ -92,6 +135,48 @@ export function createApi(tracker: LinkTracker, log: Log) {
     const page = await tracker.list(query.filter, query.limit, query.cursor);
     return json(200, { links: page.links.map(toLinkView), nextCursor: page.nextCursor });
   }
+}
+
+/** The Release 2 routes of webhook deliveries (`../shared/ARCHITECTURE.md`). */
+function deliveryRoutes(deliveries: DeliveryAdmin): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/links/{linkId}/deliveries',
+      handle: async ({ params }) => json(200, await deliveries.deliveries(params.linkId!)),
+    },
+    {
+      method: 'GET',
+      path: '/subscribers',
+      handle: async () => json(200, { subscribers: await deliveries.subscribers() }),
+    },
+    {
+      method: 'POST',
+      path: '/subscribers/{name}/resend',
+      handle: async ({ event, params }) => {
+        const body = parse(ResendBodySchema, readJsonBody(event), 'body');
+        return json(202, await deliveries.resend(params.name!, body.eventIds));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/subscribers/{name}/enable',
+      handle: async ({ params }) => json(200, await deliveries.enable(params.name!)),
+    },
+  ];
+}
+
+/** The path's parameters if the segments fit the route's path, else `undefined`. */
+function matchPath(path: string, segments: readonly string[]): Record<string, string> | undefined {
+  const parts = path.split('/').filter(Boolean);
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, part] of parts.entries()) {
+    const segment = segments[index]!;
+    if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
+    else if (part !== segment) return undefined;
+  }
+  return params;
 }
 
 /** Path segments after any stage prefix, percent-decoded; a malformed escape is a 400. */
@@ -127,6 +212,16 @@ function notWellFormed(where: string, path: string): InvalidRequestError {
   return new InvalidRequestError(`${where} must be well-formed Unicode text.`, [
     `${path}: not well-formed Unicode`,
   ]);
+}
+
+function parseSubscriberName(segment: string): string {
+  const result = SubscriberNameSchema.safeParse(segment);
+  if (!result.success) {
+    throw new InvalidRequestError('The subscriber name must be 1 to 40 characters of a-z, 0-9 and -.', [
+      'name: invalid',
+    ]);
+  }
+  return result.data;
 }
 
 function parseLinkId(segment: string): string {

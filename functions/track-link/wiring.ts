@@ -5,7 +5,13 @@ import { type Env, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
+import { DeliveryLog } from '#shared/store/delivery-log.ts';
+import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { DeliveryAdmin } from '#shared/webhooks/delivery-admin.ts';
+import { loadDeliveryAdminConfig } from '#shared/webhooks/delivery-config.ts';
+import { SqsDeliveryQueue } from '#shared/webhooks/delivery-queue.ts';
+import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { createApi } from './app.ts';
 
 export type TrackLinkHandler = (
@@ -19,10 +25,19 @@ export type TrackLinkHandler = (
  */
 export function createTrackLinkHandler(env: Env): TrackLinkHandler {
   const config = loadRuntimeConfig(env);
+  const webhooks = loadDeliveryAdminConfig(env);
   const logger = createLogger(FUNCTION_NAMES.trackLink, env);
   // Its one metric (UpstreamFinalConflicts, rare) is an EMF line written by the core when it happens.
   const metrics = createEmfWriter(FUNCTION_NAMES.trackLink, config.stage, { env });
-  const api = createApi(createTracker(config, { log: logger, metrics }), logger);
+  const store = new LinkStore({ tableName: config.tableName });
+  const deliveries = new DeliveryAdmin({
+    targets: webhooks.targets,
+    attempts: new DeliveryLog(webhooks.deliveriesTableName),
+    state: new SubscriberStateStore(config.tableName, { cacheMs: 0 }),
+    queue: new SqsDeliveryQueue(),
+    links: store,
+  });
+  const api = createApi(createTracker(config, { log: logger, metrics, store }), logger, deliveries);
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler((event) => api(event));

@@ -5,6 +5,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } f
 import type { RegisterLinkBody } from '#shared/http/requests.ts';
 import type { LinkView } from '#shared/link/link-view.ts';
 import type { ListState } from '#shared/store/link-store.ts';
+import type { LinkDeliveries, SubscriberView } from '#shared/webhooks/delivery-admin.ts';
 
 /** An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export interface ApiProblem {
@@ -115,6 +116,10 @@ export interface ApiClient {
     limit?: number;
     cursor?: string;
   }): Promise<LinksPage>;
+  deliveries(linkId: string): Promise<LinkDeliveries>;
+  subscribers(): Promise<{ subscribers: SubscriberView[] }>;
+  resend(subscriber: string, eventIds: readonly string[]): Promise<{ queued: number }>;
+  enable(subscriber: string): Promise<SubscriberView>;
 }
 
 export interface ApiClientOptions {
@@ -210,6 +215,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         },
       });
       return body as LinksPage;
+    },
+    async deliveries(linkId) {
+      const { body } = await call('GET', ['links', linkId, 'deliveries']);
+      return body as LinkDeliveries;
+    },
+    async subscribers() {
+      const { body } = await call('GET', ['subscribers']);
+      return body as { subscribers: SubscriberView[] };
+    },
+    async resend(subscriber, eventIds) {
+      const { body } = await call('POST', ['subscribers', subscriber, 'resend'], { body: { eventIds } });
+      return body as { queued: number };
+    },
+    async enable(subscriber) {
+      const { body } = await call('POST', ['subscribers', subscriber, 'enable']);
+      return body as SubscriberView;
     },
   };
 }

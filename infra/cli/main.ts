@@ -1,11 +1,15 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type CliDeps, type Command, commandHelp, type Io, type Values } from './command.ts';
+import { deliveries } from './commands/deliveries.ts';
+import { enable } from './commands/enable.ts';
 import { events } from './commands/events.ts';
 import { importLinks } from './commands/import.ts';
 import { list } from './commands/list.ts';
 import { redrive } from './commands/redrive.ts';
 import { replay } from './commands/replay.ts';
+import { resend } from './commands/resend.ts';
 import { rotateWebhookSecretCommand, webhookSecretAlias } from './commands/rotate-webhook-secret.ts';
+import { subscribers } from './commands/subscribers.ts';
 import { track } from './commands/track.ts';
 import { unwatch } from './commands/unwatch.ts';
 import { watch } from './commands/watch.ts';
@@ -19,13 +23,28 @@ export const COMMANDS: readonly Command[] = [
   events,
   list,
   importLinks,
+  deliveries,
+  subscribers,
+  resend,
+  enable,
   redrive,
   replay,
   rotateWebhookSecretCommand,
   webhookSecretAlias,
 ];
 
-const API_COMMANDS = new Set(['track', 'watch', 'unwatch', 'events', 'list', 'import']);
+const API_COMMANDS = new Set([
+  'track',
+  'watch',
+  'unwatch',
+  'events',
+  'list',
+  'import',
+  'deliveries',
+  'subscribers',
+  'resend',
+  'enable',
+]);
 
 function globalHelp(): string {
   const visible = COMMANDS.filter((command) => !command.hidden);
@@ -35,7 +54,7 @@ function globalHelp(): string {
 
 Usage: payout-link-tracker <command> [options]
 
-Links, through the tracker's HTTP API (SigV4-signed with the standard AWS credential chain; unsigned with --local):
+Links and webhook deliveries, through the tracker's HTTP API (SigV4-signed with the standard AWS credential chain; unsigned with --local):
 ${visible
   .filter((command) => API_COMMANDS.has(command.name))
   .map(line)

@@ -1,4 +1,5 @@
 import type { LinkView } from '#shared/link/link-view.ts';
+import type { LinkDeliveries, SubscriberView } from '#shared/webhooks/delivery-admin.ts';
 import type { EventsPage } from './api-client.ts';
 import { type Column, renderFields, renderTable } from './table.ts';
 
@@ -78,4 +79,59 @@ export function renderEvents(page: EventsPage): string {
     page.events,
     `No recorded changes for ${page.linkId}.`,
   );
+}
+
+type Delivery = LinkDeliveries['deliveries'][number];
+
+/** An attempt in a few words: `failed HTTP 503`, `failed timeout`, `delivered HTTP 200`. */
+function attemptSummary(attempt: Delivery['attempts'][number] | undefined): string | undefined {
+  if (!attempt) return undefined;
+  const why = attempt.httpStatus !== undefined ? `HTTP ${attempt.httpStatus}` : attempt.error;
+  return `${attempt.outcome}${why ? ` ${why}` : ''} at ${attempt.at}`;
+}
+
+/** One line per delivery (event and subscriber): its state, attempts, the last one and the next. */
+export function renderDeliveries(answer: LinkDeliveries): string {
+  return renderTable<Delivery>(
+    [
+      { header: '#', value: (delivery) => delivery.sequence, align: 'right' },
+      { header: 'type', value: (delivery) => delivery.type },
+      { header: 'subscriber', value: (delivery) => delivery.subscriber },
+      { header: 'state', value: (delivery) => delivery.state },
+      { header: 'attempts', value: (delivery) => delivery.attempts.length, align: 'right' },
+      { header: 'last attempt', value: (delivery) => attemptSummary(delivery.attempts.at(-1)) },
+      { header: 'next attempt', value: (delivery) => delivery.attempts.at(-1)?.nextAttemptAt },
+      { header: 'eventId', value: (delivery) => delivery.eventId },
+    ],
+    answer.deliveries,
+    `No webhook deliveries recorded for ${answer.linkId} (attempts are kept 30 days).`,
+  );
+}
+
+function enabledText(subscriber: SubscriberView): string {
+  if (subscriber.enabled) return 'yes';
+  return `no, since ${subscriber.disabledAt ?? 'an unknown time'} (${subscriber.disabledReason ?? 'no reason recorded'})`;
+}
+
+export const SUBSCRIBER_COLUMNS: ReadonlyArray<Column<SubscriberView>> = [
+  { header: 'name', value: (subscriber) => subscriber.name },
+  { header: 'enabled', value: enabledText },
+  { header: 'lastDeliveredAt', value: (subscriber) => subscriber.lastDeliveredAt },
+  { header: 'lastFailedAt', value: (subscriber) => subscriber.lastFailedAt },
+  { header: 'failures', value: (subscriber) => subscriber.consecutiveFailures, align: 'right' },
+  { header: 'deadLetters', value: (subscriber) => subscriber.deadLetters, align: 'right' },
+  { header: 'url', value: (subscriber) => subscriber.url, maxWidth: 60 },
+];
+
+/** One subscriber, field by field. */
+export function renderSubscriber(subscriber: SubscriberView): string {
+  return renderFields([
+    ['name', subscriber.name],
+    ['url', subscriber.url],
+    ['enabled', enabledText(subscriber)],
+    ['lastDeliveredAt', subscriber.lastDeliveredAt],
+    ['lastFailedAt', subscriber.lastFailedAt],
+    ['consecutiveFailures', subscriber.consecutiveFailures],
+    ['deadLetters', subscriber.deadLetters],
+  ]);
 }

@@ -22,9 +22,20 @@ export type HandlerName = Exclude<FunctionName, typeof FUNCTION_NAMES.webhookSec
  * cloud the names it created on the emulator.
  */
 export interface FunctionResources {
-  [FUNCTION_NAMES.trackLink]: { tableName: string; eventBusName: string };
+  [FUNCTION_NAMES.trackLink]: {
+    tableName: string;
+    eventBusName: string;
+    /** The attempt log, read by `GET /links/{linkId}/deliveries` and `GET /subscribers`. */
+    deliveriesTableName: string;
+    /** The subscribers with their queues (`WEBHOOK_SUBSCRIBERS`), for `/subscribers/...`. */
+    webhookSubscribers: string;
+  };
   [FUNCTION_NAMES.recheckPending]: { tableName: string; eventBusName: string };
-  [FUNCTION_NAMES.deliverWebhooks]: { tableName: string; webhookSubscribers: string };
+  [FUNCTION_NAMES.deliverWebhooks]: {
+    tableName: string;
+    deliveriesTableName: string;
+    webhookSubscribers: string;
+  };
   [FUNCTION_NAMES.discoverLinks]: { tableName: string; eventBusName: string };
 }
 
@@ -36,7 +47,7 @@ export function discoveryStatuses(config: StageConfig): readonly string[] {
 /** The environment both InstantPay callers read (`shared/config/runtime-config.ts`). */
 function trackerEnvironment(
   config: StageConfig,
-  resources: FunctionResources[typeof FUNCTION_NAMES.trackLink],
+  resources: FunctionResources[typeof FUNCTION_NAMES.recheckPending],
 ): Record<string, string> {
   return {
     TABLE_NAME: resources.tableName,
@@ -54,7 +65,11 @@ function trackerEnvironment(
 const SPECIFIC: {
   [F in HandlerName]: (config: StageConfig, resources: FunctionResources[F]) => Record<string, string>;
 } = {
-  [FUNCTION_NAMES.trackLink]: trackerEnvironment,
+  [FUNCTION_NAMES.trackLink]: (config, resources) => ({
+    ...trackerEnvironment(config, resources),
+    DELIVERIES_TABLE_NAME: resources.deliveriesTableName,
+    WEBHOOK_SUBSCRIBERS: resources.webhookSubscribers,
+  }),
   [FUNCTION_NAMES.recheckPending]: (config, resources) => ({
     ...trackerEnvironment(config, resources),
     RECHECK_CONCURRENCY: String(config.recheckConcurrency),
@@ -75,8 +90,11 @@ const SPECIFIC: {
   }),
   [FUNCTION_NAMES.deliverWebhooks]: (_config, resources) => ({
     TABLE_NAME: resources.tableName,
+    DELIVERIES_TABLE_NAME: resources.deliveriesTableName,
     WEBHOOK_SUBSCRIBERS: resources.webhookSubscribers,
     SECRET_MAX_AGE_SECONDS: String(DEFAULTS.secretMaxAgeSeconds),
+    // The retry backoff at real speed once deployed (the local cloud compresses it with the schedule).
+    SCHEDULE_SCALE: String(DEFAULTS.scheduleScale),
   }),
 };
 

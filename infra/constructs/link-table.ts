@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import {
   DUE_INDEX,
+  EVENT_ID_INDEX,
   INDEXES,
   type KeyAttribute,
   OUTBOX_INDEX,
@@ -42,7 +43,11 @@ export interface TableAccess {
  * own: it is authorized per item, and the link store's transactions hold only `Put`s.
  */
 export const TABLE_ACCESS = {
-  /** getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query), listLinks (byState, byStatus, byReference + BatchGet). */
+  /**
+   * getLink, saveState/commitChanges (Put), touchIfUnchanged/markPublished (Update), listChanges (Query),
+   * listLinks (byState, byStatus, byReference + BatchGet), findChanges (byEventId + BatchGet); the
+   * subscriber state items (Get, Put).
+   */
   trackLink: {
     actions: [
       'dynamodb:GetItem',
@@ -51,7 +56,12 @@ export const TABLE_ACCESS = {
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
     ],
-    queryIndexes: [STATE_INDEX.indexName, STATUS_INDEX.indexName, REFERENCE_INDEX.indexName],
+    queryIndexes: [
+      STATE_INDEX.indexName,
+      STATUS_INDEX.indexName,
+      REFERENCE_INDEX.indexName,
+      EVENT_ID_INDEX.indexName,
+    ],
   },
   /**
    * markPublished/touch and the shard leases' take/renew/release (Update), getLink,
@@ -72,7 +82,7 @@ export const TABLE_ACCESS = {
   },
 } as const satisfies Record<string, TableAccess>;
 
-function attribute(key: KeyAttribute): Attribute {
+export function attribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
@@ -100,7 +110,7 @@ export class LinkTable extends Construct {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),
-        sortKey: attribute(index.sortKey),
+        ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
         projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
       });
     }

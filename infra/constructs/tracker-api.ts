@@ -20,8 +20,14 @@ const API_ROUTES: readonly { path: string; methods: HttpMethod[] }[] = [
   { path: '/links', methods: [HttpMethod.GET, HttpMethod.POST] },
   { path: '/links/{linkId}', methods: [HttpMethod.GET, HttpMethod.DELETE] },
   { path: '/links/{linkId}/events', methods: [HttpMethod.GET] },
+  { path: '/links/{linkId}/deliveries', methods: [HttpMethod.GET] },
+  { path: '/subscribers', methods: [HttpMethod.GET] },
+  { path: '/subscribers/{name}/resend', methods: [HttpMethod.POST] },
+  { path: '/subscribers/{name}/enable', methods: [HttpMethod.POST] },
   { path: '/links', methods: [HttpMethod.ANY] },
   { path: '/links/{proxy+}', methods: [HttpMethod.ANY] },
+  { path: '/subscribers', methods: [HttpMethod.ANY] },
+  { path: '/subscribers/{proxy+}', methods: [HttpMethod.ANY] },
 ];
 
 /** One JSON object per request; the caller's IAM identity included, never a body or a header value. */

@@ -18,6 +18,7 @@ import { type DeliveryTarget, deliveryTarget } from '#shared/webhooks/delivery-c
 import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
 import type { Subscriber } from '#shared/webhooks/subscriber.ts';
 import { subscriberStateKey } from '#shared/webhooks/subscriber-state.ts';
+import type { DeliveryTable } from './delivery-table.ts';
 import { type LinkTable, TABLE_ACCESS } from './link-table.ts';
 import { acknowledgeEndOfFailurePath, type DeadLetterQueue, secureQueue } from './queues.ts';
 import type { StageKey } from './stage-key.ts';
@@ -45,6 +46,8 @@ export interface WebhookSubscribersProps {
   readonly config: StageConfig;
   readonly bus: IEventBus;
   readonly table: LinkTable;
+  /** The attempt log: one write per attempt. */
+  readonly deliveries: DeliveryTable;
   readonly secrets: TrackerSecrets;
   readonly stageKey: StageKey;
 }
@@ -58,6 +61,8 @@ export class WebhookSubscribers extends Construct {
   readonly deliver: TrackerFunction;
   readonly subscribers: SubscriberResources[] = [];
   readonly deadLetterQueues: DeadLetterQueue[] = [];
+  /** `WEBHOOK_SUBSCRIBERS`: each subscriber with its queues, for the deliverer and the API. */
+  readonly targetsJson: string;
 
   constructor(scope: Construct, id: string, props: WebhookSubscribersProps) {
     super(scope, id);
@@ -65,6 +70,7 @@ export class WebhookSubscribers extends Construct {
 
     // Filled per subscriber below; the JSON is written when the template is.
     const targets: DeliveryTarget[] = [];
+    this.targetsJson = Stack.of(this).toJsonString(targets);
     this.deliver = new TrackerFunction(this, 'DeliverWebhooks', {
       name: FUNCTION_NAMES.deliverWebhooks,
       entry: 'functions/deliver-webhooks/handler.ts',
@@ -77,21 +83,50 @@ export class WebhookSubscribers extends Construct {
       timeout: Duration.seconds(30),
       environment: functionEnvironment(FUNCTION_NAMES.deliverWebhooks, config, {
         tableName: props.table.table.tableName,
-        webhookSubscribers: Stack.of(this).toJsonString(targets),
+        deliveriesTableName: props.deliveries.table.tableName,
+        webhookSubscribers: this.targetsJson,
       }),
     }).grantTable(props.table, {
       ...TABLE_ACCESS.deliverWebhooks,
       leadingKeys: config.subscribers.map((subscriber) => subscriberStateKey(subscriber.name).pk),
     });
+    props.deliveries.grantRecord(this.deliver);
 
     for (const subscriber of config.subscribers) {
       const resources = this.route(subscriber, config, props.bus);
       this.deliverFrom(resources, config, props.secrets);
-      targets.push(deliveryTarget(subscriber, resources.deadLetterQueue.queueUrl));
+      targets.push(
+        deliveryTarget(subscriber, {
+          queue: { url: resources.queue.queueUrl, arn: resources.queue.queueArn },
+          deadLetterQueue: {
+            url: resources.deadLetterQueue.queueUrl,
+            arn: resources.deadLetterQueue.queueArn,
+          },
+        }),
+      );
       this.subscribers.push(resources);
       this.deadLetterQueues.push(
         { label: `webhook ${subscriber.name} deliveries`, queue: resources.deadLetterQueue },
         { label: `webhook ${subscriber.name} rule target`, queue: resources.ruleDeadLetterQueue },
+      );
+    }
+  }
+
+  /**
+   * What the API needs to resend and enable: put events on each subscriber's queue, count its dead
+   * letters and move them back (an SQS move task reads, deletes and counts them on the source).
+   */
+  grantAdmin(fn: TrackerFunction): void {
+    for (const { queue, deadLetterQueue } of this.subscribers) {
+      fn.allow(['sqs:SendMessage'], [queue.queueArn]).allow(
+        [
+          'sqs:GetQueueAttributes',
+          'sqs:StartMessageMoveTask',
+          'sqs:ListMessageMoveTasks',
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+        ],
+        [deadLetterQueue.queueArn],
       );
     }
   }

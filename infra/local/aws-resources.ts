@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateEventBusCommand,
   EventBridgeClient,
@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { webhookResourceNames } from '#shared/resource-names.ts';
-import { createTableInput } from '#shared/store/table-definition.ts';
+import { DELIVERY_TABLE, deliveryTimeToLiveInput } from '#shared/store/delivery-table-definition.ts';
+import { createTableInput, tableInput } from '#shared/store/table-definition.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
 import type { Subscriber } from '#shared/webhooks/subscriber.ts';
 
@@ -38,6 +39,12 @@ export function localClients(): LocalClients {
 
 export async function createTable(clients: LocalClients, tableName: string): Promise<void> {
   await clients.dynamodb.send(new CreateTableCommand(createTableInput(tableName)));
+}
+
+/** The webhook attempt log, with its TTL on, as the stack makes it. */
+export async function createDeliveriesTable(clients: LocalClients, tableName: string): Promise<void> {
+  await clients.dynamodb.send(new CreateTableCommand(tableInput(tableName, DELIVERY_TABLE)));
+  await clients.dynamodb.send(new UpdateTimeToLiveCommand(deliveryTimeToLiveInput(tableName)));
 }
 
 export async function createBus(clients: LocalClients, name: string): Promise<string> {

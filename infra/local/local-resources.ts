@@ -1,9 +1,10 @@
 import type { StageConfig } from '#infra/config/stage-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { eventConsoleName } from '#shared/resource-names.ts';
-import { type DeliveryTarget, deliveryTarget } from '#shared/webhooks/delivery-config.ts';
+import { type DeliveryTarget, deliveryTarget, type QueueRef } from '#shared/webhooks/delivery-config.ts';
 import {
   createBus,
+  createDeliveriesTable,
   createQueue,
   createRuleToQueue,
   createSubscriberRouting,
@@ -12,8 +13,6 @@ import {
   putSecret,
 } from './aws-resources.ts';
 import { LOCAL_RESOURCES } from './local-stage.ts';
-
-type QueueRef = { url: string; arn: string };
 
 export interface LocalResources {
   /** What `deliver-webhooks` is told of each subscriber (`WEBHOOK_SUBSCRIBERS`). */
@@ -26,7 +25,7 @@ export interface LocalResources {
 
 /**
  * Creates on the emulator what the stack creates for the stage, from the same definitions: the
- * table, the bus, each subscriber's rule, queues and secret, and the InstantPay secret; plus a
+ * tables, the bus, each subscriber's rule, queues and secret, and the InstantPay secret; plus a
  * rule and queue of the local cloud's own that print every event.
  */
 export async function createLocalResources(
@@ -35,6 +34,7 @@ export async function createLocalResources(
   secrets: { webhook: string; instantPay: Record<string, unknown> },
 ): Promise<LocalResources> {
   await ignoreExisting(createTable(clients, LOCAL_RESOURCES.tableName));
+  await ignoreExisting(createDeliveriesTable(clients, LOCAL_RESOURCES.deliveriesTableName));
   const bus = LOCAL_RESOURCES.eventBusName;
   await ignoreExisting(createBus(clients, bus));
   const targets: DeliveryTarget[] = [];
@@ -42,7 +42,7 @@ export async function createLocalResources(
   for (const subscriber of config.subscribers) {
     const routing = await createSubscriberRouting(clients, { stage: config.stage, busName: bus, subscriber });
     await putSecret(clients, subscriber.secretName, { current: secrets.webhook });
-    targets.push(deliveryTarget(subscriber, routing.deadLetterQueue.url));
+    targets.push(deliveryTarget(subscriber, routing));
     queues.push(routing.queue);
   }
   const consoleQueue = await createQueue(clients, eventConsoleName(config.stage));

@@ -1,7 +1,13 @@
 import { functionEnvironment } from '#infra/config/function-environment.ts';
 import { parseStageConfig, STAGES, type StageConfig } from '#infra/config/stage-config.ts';
 import type { Env } from '#shared/config/runtime-config.ts';
-import { busName, FUNCTION_NAMES, LOCAL_TABLE_NAME, webhookSecretName } from '#shared/resource-names.ts';
+import {
+  busName,
+  FUNCTION_NAMES,
+  LOCAL_DELIVERIES_TABLE_NAME,
+  LOCAL_TABLE_NAME,
+  webhookSecretName,
+} from '#shared/resource-names.ts';
 import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import type { LocalSettings } from './local-settings.ts';
 
@@ -36,8 +42,12 @@ export function localStageConfig(settings: LocalSettings, apiUrl: string): Stage
   });
 }
 
-/** The local stage's table and bus, by the names the local cloud gives them on the emulator. */
-export const LOCAL_RESOURCES = { tableName: LOCAL_TABLE_NAME, eventBusName: busName(STAGE) };
+/** The local stage's tables and bus, by the names the local cloud gives them on the emulator. */
+export const LOCAL_RESOURCES = {
+  tableName: LOCAL_TABLE_NAME,
+  deliveriesTableName: LOCAL_DELIVERIES_TABLE_NAME,
+  eventBusName: busName(STAGE),
+};
 
 /**
  * Each function's environment as the stack builds it from the stage config, with what differs on
@@ -49,14 +59,18 @@ export function localEnvironments(config: StageConfig, settings: LocalSettings, 
     POWERTOOLS_LOG_LEVEL: settings.LOG_LEVEL,
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
+  const webhookSubscribers = JSON.stringify(targets);
   return {
-    trackLink: { ...functionEnvironment(FUNCTION_NAMES.trackLink, config, LOCAL_RESOURCES), ...local },
+    trackLink: {
+      ...functionEnvironment(FUNCTION_NAMES.trackLink, config, { ...LOCAL_RESOURCES, webhookSubscribers }),
+      ...local,
+    },
     recheck: { ...functionEnvironment(FUNCTION_NAMES.recheckPending, config, LOCAL_RESOURCES), ...local },
     discover: { ...functionEnvironment(FUNCTION_NAMES.discoverLinks, config, LOCAL_RESOURCES), ...local },
     deliver: {
       ...functionEnvironment(FUNCTION_NAMES.deliverWebhooks, config, {
-        tableName: LOCAL_RESOURCES.tableName,
-        webhookSubscribers: JSON.stringify(targets),
+        ...LOCAL_RESOURCES,
+        webhookSubscribers,
       }),
       ...local,
     },

@@ -17,6 +17,10 @@ rule that answers chosen DynamoDB operations on chosen tables with a transaction
 throttling or an internal error, on the wire in DynamoDB's own format, at a rate, a number of
 times, or only for items another request in flight is writing. See `dynamodb_faults.py`.
 
+Two AWS behaviours moto 5 lacks are added, so the code that runs in AWS runs here unchanged
+(`_sqs_message_move_tasks`, `_replay_filter_arns`): SQS dead-letter redrive (StartMessageMoveTask,
+ListMessageMoveTasks), and an EventBridge replay's `Destination.FilterArns`.
+
 Usage: python3 serial_moto_server.py HOST PORT   (port 0 picks a free port; the banner names it)
 """
 
@@ -273,8 +277,104 @@ def _speed_up_dynamodb():
     )
 
 
+def _sqs_message_move_tasks():
+    """SQS's dead-letter redrive, which moto 5 does not have: StartMessageMoveTask moves every
+    visible message of the source (a queue some other queue names as its dead-letter queue, as AWS
+    requires) to the destination (default: that other queue) as new messages, body and message
+    attributes kept; ListMessageMoveTasks lists the tasks of a source, newest first. AWS moves them
+    asynchronously; here the task is COMPLETED before the start answers, which callers polling the
+    list see as a task that finished at once."""
+    import time
+    import uuid
+
+    import moto.sqs.responses as sqs_responses
+    from moto.core.responses import ActionResult
+    from moto.sqs.exceptions import SQSException
+
+    tasks = {}
+
+    def queue_of(backend, arn):
+        for queue in backend.queues.values():
+            if queue.queue_arn == arn:
+                return queue
+        raise SQSException("ResourceNotFoundException", f"The resource {arn} does not exist.")
+
+    def start_message_move_task(self):
+        backend = self.sqs_backend
+        source_arn = self._get_param("SourceArn")
+        source = queue_of(backend, source_arn)
+        origins = [q for q in backend.queues.values() if q.dead_letter_queue is source]
+        if not origins:
+            raise SQSException(
+                "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."
+            )
+        destination_arn = self._get_param("DestinationArn")
+        destination = queue_of(backend, destination_arn) if destination_arn else origins[0]
+        moved = 0
+        for message in list(source._messages):
+            if not message.visible:
+                continue
+            source._messages.remove(message)
+            source._pending_messages.discard(message)
+            backend.send_message(
+                destination.name, message.body, message_attributes=dict(message.message_attributes)
+            )
+            moved += 1
+        handle = str(uuid.uuid4())
+        tasks.setdefault(source_arn, []).insert(
+            0,
+            {
+                "TaskHandle": handle,
+                "Status": "COMPLETED",
+                "SourceArn": source_arn,
+                "DestinationArn": destination.queue_arn,
+                "ApproximateNumberOfMessagesMoved": moved,
+                "ApproximateNumberOfMessagesToMove": moved,
+                "StartedTimestamp": int(time.time() * 1000),
+            },
+        )
+        return ActionResult({"TaskHandle": handle})
+
+    def list_message_move_tasks(self):
+        source_arn = self._get_param("SourceArn")
+        queue_of(self.sqs_backend, source_arn)
+        limit = int(self._get_param("MaxResults") or 1)
+        return ActionResult({"Results": tasks.get(source_arn, [])[:limit]})
+
+    sqs_responses.SQSResponse.start_message_move_task = start_message_move_task
+    sqs_responses.SQSResponse.list_message_move_tasks = list_message_move_tasks
+
+
+def _replay_filter_arns():
+    """An EventBridge replay whose Destination has FilterArns sends the archived events only to
+    those rules, as AWS does; moto 5 sends them to every rule of the bus (kept when none is given)."""
+    import moto.events.models as events
+
+    replay_every_rule = events.Replay.replay_events
+
+    def replay_events(self, archive):
+        only = set(self.destination.get("FilterArns") or [])
+        if not only:
+            return replay_every_rule(self, archive)
+        backend = events.events_backends[self.account_id][self.region]
+        bus = backend.describe_event_bus(self.destination["Arn"].split("/")[-1])
+        for event in archive.events:
+            for rule in bus.rules.values():
+                if rule.arn in only:
+                    rule.send_to_targets(
+                        dict(event, **{"id": str(events.random.uuid4()), "replay-name": self.name}),
+                        transform_input=False,
+                    )
+        self.state = events.ReplayState.COMPLETED
+        self.end_time = events.unix_time()
+
+    events.Replay.replay_events = replay_events
+
+
 _speed_up_transactions()
 _speed_up_dynamodb()
+_sqs_message_move_tasks()
+_replay_filter_arns()
 app = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
 faults = DynamoDBFaults()

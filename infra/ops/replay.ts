@@ -1,23 +1,37 @@
 import {
   DescribeEventBusCommand,
   DescribeReplayCommand,
+  DescribeRuleCommand,
   type EventBridgeClient,
   ListArchivesCommand,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { busName } from '#shared/resource-names.ts';
+import { busName, webhookResourceNames } from '#shared/resource-names.ts';
 
 /**
- * Replays the stage bus's archive for a time window onto the same bus: every rule (and so every
- * subscriber) sees those events again, with their original `eventId`s, so receivers dedupe them.
+ * Replays the stage bus's archive for a time window onto the same bus, with the original `eventId`s
+ * (receivers dedupe on them): to every rule, and so every subscriber and every other target, or, with
+ * `subscriber`, to that subscriber's rule alone (EventBridge's `FilterArns`).
  */
 export async function replayArchive(
   eventbridge: EventBridgeClient,
-  options: { stage: string; from: Date; to: Date; onProgress?: (state: string) => void; pollMs?: number },
-): Promise<{ replayName: string; state: string }> {
+  options: {
+    stage: string;
+    from: Date;
+    to: Date;
+    /** Only this webhook subscriber's rule receives the window again. */
+    subscriber?: string;
+    onProgress?: (state: string) => void;
+    pollMs?: number;
+  },
+): Promise<{ replayName: string; state: string; ruleArn?: string }> {
   if (!(options.from < options.to)) throw new Error('--from must be before --to.');
   const bus = await eventbridge.send(new DescribeEventBusCommand({ Name: busName(options.stage) }));
   if (!bus.Arn) throw new Error(`No bus ${busName(options.stage)}.`);
+  const ruleArn =
+    options.subscriber === undefined
+      ? undefined
+      : await subscriberRuleArn(eventbridge, options.stage, options.subscriber);
   const { Archives = [] } = await eventbridge.send(new ListArchivesCommand({ EventSourceArn: bus.Arn }));
   const archive = Archives[0];
   if (!archive?.ArchiveName) throw new Error(`The bus ${busName(options.stage)} has no archive.`);
@@ -33,7 +47,7 @@ export async function replayArchive(
       EventSourceArn: `arn:aws:events:${region}:${account}:archive/${archive.ArchiveName}`,
       EventStartTime: options.from,
       EventEndTime: options.to,
-      Destination: { Arn: bus.Arn },
+      Destination: { Arn: bus.Arn, ...(ruleArn ? { FilterArns: [ruleArn] } : {}) },
     }),
   );
   for (;;) {
@@ -43,8 +57,22 @@ export async function replayArchive(
     if (state === 'COMPLETED' || state === 'FAILED' || state === 'CANCELLED') {
       if (state !== 'COMPLETED')
         throw new Error(`The replay ${replayName} ${state.toLowerCase()}: ${replay.StateReason ?? ''}`);
-      return { replayName, state };
+      return { replayName, state, ...(ruleArn ? { ruleArn } : {}) };
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2_000));
   }
+}
+
+/** The ARN of a subscriber's rule on the stage bus; a clear error when the stage has no such rule. */
+async function subscriberRuleArn(eventbridge: EventBridgeClient, stage: string, subscriber: string) {
+  const name = webhookResourceNames(stage, subscriber).rule;
+  try {
+    const rule = await eventbridge.send(
+      new DescribeRuleCommand({ Name: name, EventBusName: busName(stage) }),
+    );
+    if (rule.Arn) return rule.Arn;
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  throw new Error(`The stage ${stage} has no webhook subscriber ${subscriber} (no rule ${name} on its bus).`);
 }

@@ -1,12 +1,20 @@
 import * as z from 'zod';
 import { ProblemSchema } from '#shared/http/problem.schema.ts';
-import { LIST_STATES, RegisterLinkBodySchema } from '#shared/http/requests.ts';
-import { EventsResponseSchema, LinkListSchema } from '#shared/http/responses.schema.ts';
+import { LIST_STATES, RegisterLinkBodySchema, ResendBodySchema } from '#shared/http/requests.ts';
+import {
+  DeliveriesResponseSchema,
+  EventsResponseSchema,
+  LinkListSchema,
+  ResendAcceptedSchema,
+  SubscribersResponseSchema,
+  SubscriberViewSchema,
+} from '#shared/http/responses.schema.ts';
 import { LinkEventDetailSchema } from '#shared/link/link-event.schema.ts';
 import { ACTIVITY_ADDED, EVENT_SOURCE, STATUS_CHANGED } from '#shared/link/link-event.ts';
 import { DOCUMENTED_STATUSES } from '#shared/link/link-status.ts';
 import { LinkViewSchema } from '#shared/link/link-view.schema.ts';
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
+import { SUBSCRIBER_NAME_PATTERN } from '#shared/webhooks/subscriber.ts';
 import { WebhookBodySchema } from '#shared/webhooks/webhook-body.schema.ts';
 
 /**
@@ -115,6 +123,31 @@ const linkIdParameter = {
   description: 'The InstantPay payout link id; anything else is a 400 and never reaches InstantPay.',
   schema: { type: 'string', pattern: LINK_ID_PATTERN.source },
 };
+
+const subscriberNameParameter = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  description: "The subscriber's name in the stage config.",
+  schema: { type: 'string', pattern: SUBSCRIBER_NAME_PATTERN.source },
+};
+
+const exampleSubscriber = {
+  name: 'merchant-ledger',
+  url: 'https://hooks.example.com/instantpay/payout-links',
+  enabled: true,
+  lastDeliveredAt: '2023-12-12T09:22:05.204Z',
+  lastFailedAt: '2023-12-12T09:22:04.981Z',
+  consecutiveFailures: 0,
+  deadLetters: 0,
+};
+
+const subscriberProblem = (status: number, slug: string, title: string, detail: string) => ({
+  type: `urn:payout-link-tracker:problem:${slug}`,
+  title,
+  status,
+  detail,
+});
 
 const errors = {
   '400': problemResponse(
@@ -308,6 +341,135 @@ export function openApiDocument(): JsonSchema {
           },
         },
       },
+      '/links/{linkId}/deliveries': {
+        parameters: [linkIdParameter],
+        get: {
+          operationId: 'linkDeliveries',
+          summary: "Every webhook delivery of the link's events, per subscriber, with its attempts (30 days)",
+          responses: {
+            '200': {
+              description: 'The deliveries, by sequence then subscriber; attempts oldest first',
+              content: json('LinkDeliveries', {
+                linkId: exampleDetail.linkId,
+                deliveries: [
+                  {
+                    eventId: exampleDetail.eventId,
+                    sequence: 3,
+                    type: 'payout_link.claimed',
+                    subscriber: 'merchant-ledger',
+                    state: 'delivered',
+                    attempts: [
+                      {
+                        attempt: 1,
+                        at: '2023-12-12T09:22:04.981Z',
+                        outcome: 'failed',
+                        httpStatus: 503,
+                        latencyMs: 212,
+                        nextAttemptAt: '2023-12-12T09:22:09.981Z',
+                      },
+                      {
+                        attempt: 2,
+                        at: '2023-12-12T09:22:10.204Z',
+                        outcome: 'delivered',
+                        httpStatus: 200,
+                        latencyMs: 95,
+                      },
+                    ],
+                  },
+                ],
+              }),
+            },
+            ...pick(errors, ['400', '403', '404', '405']),
+          },
+        },
+      },
+      '/subscribers': {
+        get: {
+          operationId: 'listSubscribers',
+          summary: "The stage's webhook subscribers and their health",
+          responses: {
+            '200': {
+              description: 'Every subscriber of the stage',
+              content: json('Subscribers', { subscribers: [exampleSubscriber] }),
+            },
+            ...pick(errors, ['403', '405']),
+          },
+        },
+      },
+      '/subscribers/{name}/resend': {
+        parameters: [subscriberNameParameter],
+        post: {
+          operationId: 'resendEvents',
+          summary:
+            'Send these events to the subscriber again, with their original webhook-id, whatever their state',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { $ref: '#/components/schemas/Resend' },
+                example: { eventIds: [exampleDetail.eventId] },
+              },
+            },
+          },
+          responses: {
+            '202': { description: 'Queued for delivery', content: json('ResendAccepted', { queued: 1 }) },
+            '400': errors['400'],
+            '403': errors['403'],
+            '404': problemResponse(
+              'No such subscriber, or some event ids are not events it receives (counted, never echoed); nothing was queued.',
+              subscriberProblem(
+                404,
+                'events-not-found',
+                'Events not found',
+                '1 of 2 event ids are recorded by no change of this stage. Nothing was queued.',
+              ),
+            ),
+            '405': errors['405'],
+            '409': problemResponse(
+              'The subscriber is disabled (it answered 410): enable it first; nothing was queued.',
+              subscriberProblem(
+                409,
+                'subscriber-disabled',
+                'Subscriber disabled',
+                'The subscriber merchant-ledger is disabled since 2023-12-12T09:22:04.981Z. Enable it (POST /subscribers/merchant-ledger/enable) before resending; nothing was queued.',
+              ),
+            ),
+            '503': problemResponse(
+              'Some events could not be queued: send the whole request again (receivers dedupe on webhook-id).',
+              subscriberProblem(
+                503,
+                'queue-unavailable',
+                'Events not queued',
+                "1 events could not be put on the subscriber's queue. Try the whole request again: receivers dedupe on webhook-id.",
+              ),
+              true,
+            ),
+          },
+        },
+      },
+      '/subscribers/{name}/enable': {
+        parameters: [subscriberNameParameter],
+        post: {
+          operationId: 'enableSubscriber',
+          summary:
+            'Enable a subscriber (one a 410 disabled) and move its kept deliveries back to its queue, as redrive does',
+          responses: {
+            '200': { description: 'The subscriber, enabled', content: json('Subscriber', exampleSubscriber) },
+            '400': errors['400'],
+            '403': errors['403'],
+            '404': problemResponse(
+              'The stage has no such subscriber.',
+              subscriberProblem(
+                404,
+                'subscriber-not-found',
+                'Subscriber not found',
+                'The stage has no subscriber merchant-ledgr.',
+              ),
+            ),
+            '405': errors['405'],
+          },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -324,6 +486,11 @@ export function openApiDocument(): JsonSchema {
         LinkList: jsonSchema(LinkListSchema),
         LinkEvents: jsonSchema(EventsResponseSchema),
         RegisterLink: jsonSchema(RegisterLinkBodySchema, 'input'),
+        LinkDeliveries: jsonSchema(DeliveriesResponseSchema),
+        Subscribers: jsonSchema(SubscribersResponseSchema),
+        Subscriber: jsonSchema(SubscriberViewSchema),
+        ResendAccepted: jsonSchema(ResendAcceptedSchema),
+        Resend: jsonSchema(ResendBodySchema, 'input'),
         Problem: jsonSchema(ProblemSchema),
       },
     },

@@ -11,7 +11,7 @@ export const FlagSchema = z.pipe(
 );
 
 /** A positive number, written as a decimal or a fraction (`1/60`). */
-const ratio = z
+export const RatioSchema = z
   .pipe(
     z.string().check(z.regex(/^\d+(\.\d+)?(\/\d+(\.\d+)?)?$/, 'a positive number such as 1, 0.5 or 1/60')),
     z.transform((text) => {
@@ -35,7 +35,7 @@ const RuntimeEnvSchema = z.object({
   UPSTREAM_TIMEOUT_MS: positiveInt(DEFAULTS.upstreamTimeoutMs),
   SECRET_MAX_AGE_SECONDS: positiveInt(DEFAULTS.secretMaxAgeSeconds),
   MASK_PERSONAL_DATA: z._default(FlagSchema, DEFAULTS.maskPersonalData),
-  SCHEDULE_SCALE: z._default(ratio, DEFAULTS.scheduleScale),
+  SCHEDULE_SCALE: z._default(RatioSchema, DEFAULTS.scheduleScale),
 });
 
 export interface RuntimeConfig {

@@ -17,6 +17,12 @@ import {
   InvalidRequestError,
   LinkNotTrackedError,
 } from '#shared/tracker/tracker-errors.ts';
+import {
+  EventsNotFoundError,
+  QueueSendError,
+  SubscriberDisabledError,
+  SubscriberNotFoundError,
+} from '#shared/webhooks/delivery-errors.ts';
 import type { Problem } from './problem.schema.ts';
 
 /** An RFC 9457 problem; its schema, a published contract, is in `problem.schema.ts`. */
@@ -117,6 +123,33 @@ const RULES: readonly ProblemRule[] = [
     title: 'Link not tracked',
     detail: 'The tracker has never tracked this link.',
   }),
+  rule([SubscriberNotFoundError], {
+    status: 404,
+    slug: 'subscriber-not-found',
+    title: 'Subscriber not found',
+    detail: (error) => error.message,
+    namesLink: false,
+  }),
+  rule([EventsNotFoundError], {
+    status: 404,
+    slug: 'events-not-found',
+    title: 'Events not found',
+    detail: (error) =>
+      `${error.unknown} of ${error.requested} event ids are recorded by no change of this stage` +
+      (error.notReceived > 0
+        ? ` and ${error.notReceived} are events this subscriber's filters leave out`
+        : '') +
+      '. Nothing was queued.',
+    namesLink: false,
+  }),
+  rule([SubscriberDisabledError], {
+    status: 409,
+    slug: 'subscriber-disabled',
+    title: 'Subscriber disabled',
+    detail: (error) =>
+      `${error.message} Enable it (POST /subscribers/${error.subscriber}/enable) before resending; nothing was queued.`,
+    namesLink: false,
+  }),
   rule([UpstreamCredentialsError], {
     status: 502,
     slug: 'upstream-credentials-rejected',
@@ -156,6 +189,15 @@ const RULES: readonly ProblemRule[] = [
     title: 'The link is busy',
     detail: 'Other checks of this link were being recorded.',
     retryAfterSeconds: 1,
+  }),
+  rule([QueueSendError], {
+    status: 503,
+    slug: 'queue-unavailable',
+    title: 'Events not queued',
+    detail: (error) =>
+      `${error.failed} events could not be put on the subscriber's queue. Try the whole request again: receivers dedupe on webhook-id.`,
+    retryAfterSeconds: 2,
+    namesLink: false,
   }),
   rule(isDependencyTransient, {
     status: 503,

@@ -1,6 +1,7 @@
 import { DOCUMENTED_STATUSES } from '#shared/link/link-status.ts';
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
 import type { LinkFilter } from '#shared/store/link-store.ts';
+import { SUBSCRIBER_NAME_PATTERN } from '#shared/webhooks/subscriber.ts';
 import * as z from '#shared/zod.ts';
 
 /**
@@ -9,6 +10,9 @@ import * as z from '#shared/zod.ts';
  */
 
 export const MAX_BODY_BYTES = 16 * 1024;
+
+/** An event id (`eventIdFor`: a name-based UUID), any version, either case. */
+const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const LinkIdSchema = z
   .string()
@@ -70,6 +74,22 @@ export const ListQuerySchema = z.pipe(
     return { filter, limit, cursor };
   }),
 );
+
+/** A subscriber's name in a path: the stage config's pattern (`shared/webhooks/subscriber.ts`). */
+export const SubscriberNameSchema = z
+  .string()
+  .check(z.regex(SUBSCRIBER_NAME_PATTERN, 'must be 1 to 40 characters of a-z, 0-9 and -'));
+
+/** Most event ids one resend takes. */
+export const MAX_RESEND_EVENTS = 100;
+
+/** `POST /subscribers/{name}/resend`: event ids as `GET /links/{linkId}/events` shows them (UUIDs). */
+export const ResendBodySchema = z.strictObject({
+  eventIds: z
+    .array(z.string().check(z.regex(UUID_PATTERN, 'must be an event id (a UUID)')))
+    .check(z.minLength(1), z.maxLength(MAX_RESEND_EVENTS)),
+});
+export type ResendBody = z.infer<typeof ResendBodySchema>;
 
 /** Longest part of a field's path a problem shows, and most parts; the rest is cut. */
 const MAX_PATH_PART = 32;

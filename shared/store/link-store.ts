@@ -26,6 +26,7 @@ import * as z from '#shared/zod.ts';
 import {
   DUE_INDEX,
   DUE_SHARDS,
+  EVENT_ID_INDEX,
   type IndexDefinition,
   LEASE_PK_PREFIX,
   LINK_PK_PREFIX,
@@ -59,6 +60,8 @@ const OUTBOX_PARTITION = 'outbox';
 const QUARANTINE_PARTITION = 'quarantine';
 const LINK_SK = 'LINK';
 const LEASE_SK = 'LEASE';
+/** Event ids looked up at once on the byEventId index (a resend names at most 100). */
+const FIND_CONCURRENCY = 10;
 
 /** One page of a listing; `nextCursor` (opaque to callers) asks for the next, `null` on the last page. */
 export interface LinkPage {
@@ -366,6 +369,8 @@ export class LinkStore {
                   type: 'change',
                   linkId: change.detail.linkId,
                   sequence: change.detail.sequence,
+                  // The byEventId index's key: a resend finds the change by it, at no extra write.
+                  eventId: change.detail.eventId,
                   detailType: change.detailType,
                   detail: change.detail,
                   recordedAt: now,
@@ -692,19 +697,56 @@ export class LinkStore {
     };
   }
 
+  /**
+   * Recorded changes by event id (the sparse byEventId index, then their items), in no particular
+   * order; an id no change carries is left out. Changes recorded before the index existed lack the key.
+   */
+  async findChanges(eventIds: readonly string[]): Promise<StoredChange[]> {
+    const keys: Record<string, unknown>[] = [];
+    for (let i = 0; i < eventIds.length; i += FIND_CONCURRENCY) {
+      const found = await Promise.all(
+        eventIds.slice(i, i + FIND_CONCURRENCY).map(async (eventId) => {
+          const { Items = [] } = await this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: EVENT_ID_INDEX.indexName,
+              KeyConditionExpression: 'eventId = :id',
+              ExpressionAttributeValues: { ':id': eventId },
+            }),
+          );
+          return Items.map((item) => ({ pk: item.pk, sk: item.sk }));
+        }),
+      );
+      keys.push(...found.flat());
+    }
+    const items = await this.batchGetItems(keys);
+    return items
+      .filter((item) => item.type === 'change')
+      .map((item) => ({
+        detailType: item.detailType as DetailType,
+        detail: item.detail as LinkEventDetail,
+        recordedAt: item.recordedAt as number,
+        publishedAt: (item.publishedAt as number | undefined) ?? null,
+      }));
+  }
+
   private async batchGet(keys: Record<string, unknown>[]): Promise<LinkState[]> {
-    const links: LinkState[] = [];
+    return (await this.batchGetItems(keys)).map(fromItem);
+  }
+
+  private async batchGetItems(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i += 100) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
       for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
         const result: BatchGetCommandOutput = await this.db.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) links.push(fromItem(item));
+        items.push(...(result.Responses?.[this.tableName] ?? []));
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
-    return links;
+    return items;
   }
 }
 

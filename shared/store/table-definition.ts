@@ -17,6 +17,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   byState      listState (S) + linkId (S)        links by watching / final / idle, for listing
  *   byStatus     linkStatus (S) + listKey (S)      links by InstantPay status, for `GET /links?status=`
  *   byReference  linkReference (S) + listKey (S)   links by the merchant's reference, for `?reference=`
+ *   byEventId    eventId (S)                       change items by their event id (a resend finds them)
  *
  * `listKey` is `<listState>#<linkId>`: a `state` filter on top of a status or reference is a key
  * prefix, never a filter expression, so every page is full. `linkStatus` and `linkReference` are
@@ -30,8 +31,15 @@ export interface KeyAttribute {
 export interface IndexDefinition {
   indexName: string;
   partitionKey: KeyAttribute;
-  sortKey: KeyAttribute;
+  /** None: one item per partition key (`byEventId`). */
+  sortKey?: KeyAttribute;
   projection: 'KEYS_ONLY' | 'ALL';
+}
+
+export interface TableDefinition {
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  indexes: readonly IndexDefinition[];
 }
 
 export const TABLE_KEYS = {
@@ -83,12 +91,20 @@ export const REFERENCE_INDEX = {
   projection: 'KEYS_ONLY',
 } as const satisfies IndexDefinition;
 
+export const EVENT_ID_INDEX = {
+  indexName: 'byEventId',
+  partitionKey: { name: 'eventId', type: 'S' },
+  // A resend reads the change items it finds by their keys (BatchGetItem): nothing else is copied.
+  projection: 'KEYS_ONLY',
+} as const satisfies IndexDefinition;
+
 export const INDEXES: readonly IndexDefinition[] = [
   DUE_INDEX,
   OUTBOX_INDEX,
   STATE_INDEX,
   STATUS_INDEX,
   REFERENCE_INDEX,
+  EVENT_ID_INDEX,
 ];
 
 /** How many partitions the due index spreads watched links over (a power of two up to 256). */
@@ -96,12 +112,16 @@ export const DUE_SHARDS = 16;
 
 /** The `CreateTable` input for the emulator; the CDK construct maps the same constants. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
+  return tableInput(tableName, { ...TABLE_KEYS, indexes: INDEXES });
+}
+
+/** The `CreateTable` input of a table definition (this one, or the deliveries table's). */
+export function tableInput(tableName: string, definition: TableDefinition): CreateTableCommandInput {
   const attributes = new Map<string, AttributeType>();
-  for (const key of [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey]) attributes.set(key.name, key.type);
-  for (const index of INDEXES) {
-    attributes.set(index.partitionKey.name, index.partitionKey.type);
-    attributes.set(index.sortKey.name, index.sortKey.type);
-  }
+  const keys = [definition.partitionKey, definition.sortKey];
+  for (const index of definition.indexes)
+    keys.push(index.partitionKey, ...(index.sortKey ? [index.sortKey] : []));
+  for (const key of keys) attributes.set(key.name, key.type);
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -110,14 +130,14 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       AttributeType,
     })),
     KeySchema: [
-      { AttributeName: TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
-      { AttributeName: TABLE_KEYS.sortKey.name, KeyType: 'RANGE' },
+      { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: definition.sortKey.name, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+    GlobalSecondaryIndexes: definition.indexes.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
       ],
       Projection: { ProjectionType: index.projection },
     })),

@@ -4,6 +4,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { retryAfterSeconds } from '#shared/http/retry-after.ts';
+import type { AttemptError } from './delivery-record.ts';
 import {
   DELIVERY_TIMEOUT_MS,
   MAX_VISIBILITY_SECONDS,
@@ -20,9 +21,6 @@ export const USER_AGENT = 'payout-link-tracker-webhooks/1.0';
 
 /** How much of an answer's body is read: a delivery needs only the status and `Retry-After`. */
 export const MAX_ANSWER_BYTES = 4096;
-
-/** Why an attempt has no HTTP status (the names of the Release 2 contract). */
-type AttemptError = 'timeout' | 'connection' | 'refused-address';
 
 export interface AttemptResult {
   /** The HTTP status, when the subscriber answered. */

@@ -17,6 +17,19 @@ export function subscriberRulePattern(
   };
 }
 
+/**
+ * Whether the subscriber's rule takes an event of this detail-type and status: the pattern above, read
+ * as EventBridge reads it (each filter that is there must hold). A resend sends nothing else.
+ */
+export function subscriberReceives(
+  subscriber: Pick<Subscriber, 'statuses' | 'detailTypes'>,
+  event: { detailType: string; status: string },
+): boolean {
+  if (subscriber.detailTypes && !(subscriber.detailTypes as readonly string[]).includes(event.detailType))
+    return false;
+  return !subscriber.statuses || subscriber.statuses.includes(event.status);
+}
+
 /** EventBridge rule names are at most 64 characters: `stage` and `subscriber` together at most this. */
 export const MAX_STAGE_AND_SUBSCRIBER_LENGTH = 64 - webhookResourceNames('', '').rule.length;
 

@@ -3,11 +3,12 @@ import { DETAIL_TYPES, type DetailType } from '#shared/link/link-event.ts';
 import * as z from '#shared/zod.ts';
 import { type AddressClass, addressClass } from './subscriber-address.ts';
 
+/** A subscriber's name: in its resource names, its state item's key and the API's paths. */
+export const SUBSCRIBER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
 /** A webhook subscriber, declared per stage: `{name, url, statuses?, detailTypes?, secretName}`. */
 export const SubscriberSchema = z.strictObject({
-  name: z
-    .string()
-    .check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -, at most 40')),
+  name: z.string().check(z.regex(SUBSCRIBER_NAME_PATTERN, 'lower-case letters, digits and -, at most 40')),
   url: z.url(),
   /** Only these link statuses (`detail.status`); all when absent. */
   statuses: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),

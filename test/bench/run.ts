@@ -5,6 +5,7 @@
  * A later benchmark adds itself to `BENCHMARKS`.
  */
 import { apiLatency } from './api-latency.ts';
+import { attemptLog } from './attempt-log.ts';
 import { awsCalls } from './aws-calls.ts';
 import { bundles, coldInit } from './bundles.ts';
 import { cleanupAll, progress } from './cleanup.ts';
@@ -25,6 +26,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   sweepThroughput,
   pollingCost,
   putEventsBatching,
+  attemptLog,
   load,
 ];
 

@@ -9,6 +9,12 @@ import { SAMPLE_CREDENTIALS, SAMPLE_ENDPOINT_IP } from '#infra/sandbox/server.ts
 import { formatIst } from '#shared/instantpay/ist-time.ts';
 import { generateWebhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import { createRequestFromTable } from '#test/support/instantpay-published.ts';
+import { promised } from '#test/support/openapi-contract.ts';
+import {
+  type ReceivedWebhook,
+  type ScriptedReceiver,
+  scriptedReceiver,
+} from '#test/support/scripted-receiver.ts';
 
 // `npm start` as a user runs it, on free ports, driven over HTTP only.
 const execFileAsync = promisify(execFile);
@@ -20,6 +26,14 @@ let sandboxUrl = '';
 let receiver: Server;
 const deliveries: Array<{ headers: Record<string, string>; body: string }> = [];
 let startUpProbes: StartUpProbe[] = [];
+/** Links whose webhooks the flaky receiver fails twice (per webhook-id) before accepting; others it accepts. */
+const flakyLinks = new Set<string>();
+/** Links whose webhooks the leaving receiver answers 410 Gone; others it accepts. */
+const goneLinks = new Set<string>();
+const linkOf = (delivery: ReceivedWebhook) =>
+  (JSON.parse(delivery.body) as { data?: { linkId?: string } }).data?.linkId ?? '';
+let flaky: ScriptedReceiver;
+let leaving: ScriptedReceiver;
 
 function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -93,11 +107,17 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
 
+  flaky = await scriptedReceiver((delivery) =>
+    flakyLinks.has(linkOf(delivery)) && delivery.seen <= 2 ? 500 : 204,
+  );
+  leaving = await scriptedReceiver((delivery) => (goneLinks.has(linkOf(delivery)) ? 410 : 204));
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: '0',
     SANDBOX_PORT: '0',
-    WEBHOOK_URLS: receiverUrl,
+    // Subscribers webhook-1 (always accepts), webhook-2 (flaky), webhook-3 (leaving).
+    WEBHOOK_URLS: [receiverUrl, flaky.url, leaving.url].join(','),
     WEBHOOK_SECRET: secret,
     SANDBOX_CLOCK: 'manual',
   };
@@ -127,6 +147,8 @@ afterAll(async () => {
   if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
   receiver?.closeAllConnections();
   await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+  await flaky?.stop();
+  await leaving?.stop();
 });
 
 describe('npm start: the whole system on one machine', () => {
@@ -308,13 +330,180 @@ describe('npm start: the whole system on one machine', () => {
     expect(JSON.stringify(listed)).toContain('65704add83911e52b70ebcbc');
   });
 
+  describe('deliveries you can see and repeat, over HTTP', () => {
+    type Delivery = {
+      eventId: string;
+      sequence: number;
+      subscriber: string;
+      state: string;
+      attempts: Array<{ attempt: number; outcome: string; httpStatus?: number }>;
+    };
+    /** A call to the API as a receiver's operator makes it, checked against the published document. */
+    const call = async (method: string, path: string, template: string, status: number, body?: unknown) => {
+      const response = await fetch(`${apiUrl}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      const answer = {
+        status: response.status,
+        headers: Object.fromEntries(response.headers.entries()),
+        body: text ? JSON.parse(text) : undefined,
+      };
+      promised(template, method.toLowerCase(), status, answer);
+      return answer.body;
+    };
+    const deliveryOf = async (linkId: string, subscriber: string, sequence: number) =>
+      (
+        (await call('GET', `/links/${linkId}/deliveries`, '/links/{linkId}/deliveries', 200)) as {
+          deliveries: Delivery[];
+        }
+      ).deliveries.find((d) => d.subscriber === subscriber && d.sequence === sequence);
+    const subscriberNamed = async (name: string) =>
+      (
+        (await call('GET', '/subscribers', '/subscribers', 200)) as {
+          subscribers: Array<Record<string, unknown>>;
+        }
+      ).subscribers.find((s) => s.name === name);
+    /** Polls until `probe` holds, bounded generously (the schedule is compressed, the machine noisy). */
+    const until = async (what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await probe())) {
+        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}. Output:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    let linkId = '';
+    const advance = async (ms: number) => {
+      const moved = await fetch(`${sandboxUrl}/sandbox/clock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ advanceMs: ms }),
+      });
+      expect(moved.status).toBe(200);
+    };
+
+    beforeAll(async () => {
+      const sandboxNow = ((await (await fetch(`${sandboxUrl}/sandbox/clock`)).json()) as { now: number }).now;
+      await advance(Math.max(0, Date.now() - sandboxNow));
+      const created = await fetch(`${sandboxUrl}/sandbox/links`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          amount: 320,
+          timeline: [
+            { afterMs: 0, status: 'ISSUED' },
+            { afterMs: 2_000, status: 'PROCESSING' },
+          ],
+        }),
+      });
+      expect(created.status).toBe(201);
+      linkId = ((await created.json()) as { linkId: string }).linkId;
+      flakyLinks.add(linkId);
+      goneLinks.add(linkId);
+      const registered = await fetch(`${apiUrl}/links`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ linkId, reference: 'E2E-DELIVERIES' }),
+      });
+      expect(registered.status).toBe(201);
+    });
+
+    it('shows a receiver that failed twice then accepted: three attempts and the state delivered', async () => {
+      await until(
+        'the flaky delivery to be delivered',
+        async () => (await deliveryOf(linkId, 'webhook-2', 1))?.state === 'delivered',
+      );
+      const delivery = await deliveryOf(linkId, 'webhook-2', 1);
+      expect(delivery!.attempts.map((a) => [a.attempt, a.outcome, a.httpStatus])).toEqual([
+        [1, 'failed', 500],
+        [2, 'failed', 500],
+        [3, 'delivered', 204],
+      ]);
+      expect(flaky.ofId(delivery!.eventId)).toHaveLength(3);
+    });
+
+    it('resends an event with the same webhook-id, signed, and adds an attempt', async () => {
+      const { eventId } = (await deliveryOf(linkId, 'webhook-2', 1))!;
+      const queued = await call('POST', '/subscribers/webhook-2/resend', '/subscribers/{name}/resend', 202, {
+        eventIds: [eventId],
+      });
+      expect(queued).toEqual({ queued: 1 });
+      await until('the resent webhook', async () => flaky.ofId(eventId).length >= 4);
+      await until(
+        'the fourth attempt',
+        async () => (await deliveryOf(linkId, 'webhook-2', 1))?.attempts.length === 4,
+      );
+      const again = flaky.ofId(eventId);
+      expect(new Set(again.map((d) => d.headers['webhook-id']))).toEqual(new Set([eventId]));
+      expect(new Webhook(secret).verify(again[3]!.body, again[3]!.headers)).toMatchObject({
+        data: { eventId, linkId },
+      });
+      expect((await deliveryOf(linkId, 'webhook-2', 1))!.attempts.at(-1)).toMatchObject({
+        attempt: 4,
+        outcome: 'delivered',
+      });
+    });
+
+    it('disables a receiver that answered 410, holds its later deliveries as disabled, and enable resumes them', async () => {
+      await until(
+        'the 410 to disable webhook-3',
+        async () => (await subscriberNamed('webhook-3'))?.enabled === false,
+      );
+      expect(await subscriberNamed('webhook-3')).toMatchObject({
+        enabled: false,
+        disabledReason: 'HTTP 410 Gone',
+      });
+      expect((await deliveryOf(linkId, 'webhook-3', 1))!).toMatchObject({
+        state: 'disabled',
+        attempts: [expect.objectContaining({ attempt: 1, outcome: 'gone', httpStatus: 410 })],
+      });
+
+      // The link moves on: its PROCESSING webhook is held for the disabled receiver, with no attempt.
+      await advance(2_000);
+      await until(
+        'the PROCESSING delivery held as disabled',
+        async () => (await deliveryOf(linkId, 'webhook-3', 2))?.state === 'disabled',
+      );
+      expect((await deliveryOf(linkId, 'webhook-3', 2))!.attempts).toEqual([]);
+      expect(leaving.received.filter((d) => linkOf(d) === linkId)).toHaveLength(1);
+
+      goneLinks.delete(linkId);
+      const enabled = await call('POST', '/subscribers/webhook-3/enable', '/subscribers/{name}/enable', 200);
+      expect(enabled).toMatchObject({ name: 'webhook-3', enabled: true });
+      await until(
+        'both held deliveries to be delivered',
+        async () =>
+          (await deliveryOf(linkId, 'webhook-3', 1))?.state === 'delivered' &&
+          (await deliveryOf(linkId, 'webhook-3', 2))?.state === 'delivered',
+      );
+      expect(
+        leaving.received
+          .filter((d) => linkOf(d) === linkId)
+          .map((d) => JSON.parse(d.body).data.sequence)
+          .sort(),
+      ).toEqual([1, 1, 2]);
+      expect(await subscriberNamed('webhook-3')).toMatchObject({ enabled: true, consecutiveFailures: 0 });
+    });
+  });
+
   it('serves its OpenAPI document at /openapi.json', async () => {
     const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
     };
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toEqual(['/links', '/links/{linkId}', '/links/{linkId}/events']);
+    expect(Object.keys(document.paths)).toEqual([
+      '/links',
+      '/links/{linkId}',
+      '/links/{linkId}/events',
+      '/links/{linkId}/deliveries',
+      '/subscribers',
+      '/subscribers/{name}/resend',
+      '/subscribers/{name}/enable',
+    ]);
   });
 
   it('stops every process it started on SIGINT, within 5 seconds', async () => {

@@ -153,7 +153,7 @@ describe('the function bundles', () => {
           typeof value === 'string'
             ? value
             : JSON.stringify(value).includes('Fn::Join')
-              ? '[{"name":"merchant-sandbox","url":"https://webhooks.example.com/x","secretName":"s","deadLetterQueueUrl":"https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"}]'
+              ? '[{"name":"merchant-sandbox","url":"https://webhooks.example.com/x","secretName":"s","queueUrl":"https://sqs.eu-west-1.amazonaws.com/123456789012/q","queueArn":"arn:aws:sqs:eu-west-1:123456789012:q","deadLetterQueueUrl":"https://sqs.eu-west-1.amazonaws.com/123456789012/dlq","deadLetterQueueArn":"arn:aws:sqs:eu-west-1:123456789012:dlq"}]'
               : 'resolved-at-deploy';
       }
       const probe = `const m = await import(${JSON.stringify(asset)}); if (typeof m.handler !== 'function') { console.error('no handler'); process.exit(3); }`;

@@ -14,8 +14,9 @@ import { loadDiscoveryConfig, loadRecheckConfig, loadRuntimeConfig } from '#shar
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
 import { busName, webhookResourceNames } from '#shared/resource-names.ts';
+import { DELIVERY_TTL_ATTRIBUTE, SUBSCRIBER_INDEX } from '#shared/store/delivery-table-definition.ts';
 import { INDEXES, TABLE_KEYS } from '#shared/store/table-definition.ts';
-import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
+import { loadDeliveryAdminConfig, loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
 import { subscriberRulePattern, WEBHOOK_QUEUE } from '#shared/webhooks/routing.ts';
 import {
   asArray,
@@ -68,16 +69,30 @@ const DISCOVER_ENV = [
   'UPSTREAM_MAX_RPS',
   'RECHECK_PARALLEL_RUNS',
 ];
-const DELIVER_ENV = [...HOUSE_ENV, 'TABLE_NAME', 'WEBHOOK_SUBSCRIBERS', 'SECRET_MAX_AGE_SECONDS'];
+const TRACK_LINK_ENV = [...TRACKER_ENV, 'DELIVERIES_TABLE_NAME', 'WEBHOOK_SUBSCRIBERS'];
+const DELIVER_ENV = [
+  ...HOUSE_ENV,
+  'TABLE_NAME',
+  'DELIVERIES_TABLE_NAME',
+  'WEBHOOK_SUBSCRIBERS',
+  'SECRET_MAX_AGE_SECONDS',
+  'SCHEDULE_SCALE',
+];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const EXPECTED_ROUTES = [
   'ANY /links',
   'ANY /links/{proxy+}',
+  'ANY /subscribers',
+  'ANY /subscribers/{proxy+}',
   'DELETE /links/{linkId}',
   'GET /links',
   'GET /links/{linkId}',
+  'GET /links/{linkId}/deliveries',
   'GET /links/{linkId}/events',
+  'GET /subscribers',
   'POST /links',
+  'POST /subscribers/{name}/enable',
+  'POST /subscribers/{name}/resend',
 ];
 
 /** Replaces every intrinsic in an environment with a plausible value, to parse it as the function will. */
@@ -116,7 +131,16 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
     only(template(), 'AWS::Lambda::Function', { FunctionName: `${prefix}-${name}` });
   const roleOf = (name: string) =>
     (fn(name).resource.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const tableId = () => only(template(), 'AWS::DynamoDB::Table').id;
+  /** The stack's two tables: the link table (`Links`) and the attempt log (`Deliveries`). */
+  const tableOf = (construct: 'Links' | 'Deliveries') => {
+    const found = Object.entries(template().findResources('AWS::DynamoDB::Table')).filter(([id]) =>
+      id.startsWith(`${construct}Table`),
+    );
+    if (found.length !== 1) throw new Error(`Expected one ${construct} table, found ${found.length}`);
+    return { id: found[0]![0], resource: found[0]![1] as Resource };
+  };
+  const tableId = () => tableOf('Links').id;
+  const deliveriesId = () => tableOf('Deliveries').id;
   const busId = () => only(template(), 'AWS::Events::EventBus').id;
   const queueId = (queueName: string) => only(template(), 'AWS::SQS::Queue', { QueueName: queueName }).id;
   const secretId = (name: string) => only(template(), 'AWS::SecretsManager::Secret', { Name: name }).id;
@@ -175,7 +199,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         (fn(name).resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       const withBaseUrl = (keys: string[]) =>
         config.instantPayBaseUrl ? [...keys, 'INSTANTPAY_BASE_URL'] : keys;
-      expect(Object.keys(env('track-link')).sort()).toEqual(withBaseUrl(TRACKER_ENV).sort());
+      expect(Object.keys(env('track-link')).sort()).toEqual(withBaseUrl(TRACK_LINK_ENV).sort());
       expect(Object.keys(env('recheck-pending')).sort()).toEqual(withBaseUrl(RECHECK_ENV).sort());
       expect(Object.keys(env('deliver-webhooks')).sort()).toEqual([...DELIVER_ENV].sort());
 
@@ -221,6 +245,32 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       expect(delivery.targets.map(({ name, url, secretName }) => ({ name, url, secretName }))).toEqual(
         config.subscribers.map(({ name, url, secretName }) => ({ name, url, secretName })),
       );
+      expect(delivery.backoffScale).toBe(1);
+      // Each subscriber's own queues, by URL and ARN, for the deliverer and the API alike.
+      for (const name of ['deliver-webhooks', 'track-link']) {
+        expect(env(name).DELIVERIES_TABLE_NAME, name).toEqual({ Ref: deliveriesId() });
+        const targets = JSON.parse(describeResource(env(name).WEBHOOK_SUBSCRIBERS)) as Array<
+          Record<string, string>
+        >;
+        expect(targets, name).toEqual(
+          config.subscribers.map((subscriber) => {
+            const names = webhookResourceNames(stage, subscriber.name);
+            return {
+              name: subscriber.name,
+              url: subscriber.url,
+              secretName: subscriber.secretName,
+              ...(subscriber.statuses ? { statuses: subscriber.statuses } : {}),
+              queueUrl: `ref(${queueId(names.queue)})`,
+              queueArn: `arn(${queueId(names.queue)})`,
+              deadLetterQueueUrl: `ref(${queueId(names.deadLetterQueue)})`,
+              deadLetterQueueArn: `arn(${queueId(names.deadLetterQueue)})`,
+            };
+          }),
+        );
+      }
+      expect(
+        loadDeliveryAdminConfig(concreteEnvironment(env('track-link'))).targets.map((t) => t.name),
+      ).toEqual(config.subscribers.map((subscriber) => subscriber.name));
     });
 
     it('gives every function its own log group with the stage retention, under the stage key', () => {
@@ -428,7 +478,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
 
   describe('table', () => {
     it('is built from the shared keys and indexes: on demand, PITR, encrypted', () => {
-      const table = only(template(), 'AWS::DynamoDB::Table').resource;
+      const table = tableOf('Links').resource;
       const type = (t: 'S' | 'N') => t;
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -444,7 +494,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         [TABLE_KEYS.sortKey.name, type(TABLE_KEYS.sortKey.type)],
         ...INDEXES.flatMap((index) => [
           [index.partitionKey.name, index.partitionKey.type] as [string, string],
-          [index.sortKey.name, index.sortKey.type] as [string, string],
+          ...(index.sortKey ? [[index.sortKey.name, index.sortKey.type] as [string, string]] : []),
         ]),
       ]);
       const definitions = table.Properties.AttributeDefinitions as {
@@ -458,7 +508,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           IndexName: index.indexName,
           KeySchema: [
             { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+            ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
           ],
           Projection: { ProjectionType: index.projection },
         })),
@@ -466,11 +516,48 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
     });
 
     it(retained ? 'is retained and protected from deletion' : 'is deleted with the stack', () => {
-      const table = only(template(), 'AWS::DynamoDB::Table').resource;
-      expect(table.DeletionPolicy).toBe(retained ? 'Retain' : 'Delete');
-      expect(table.UpdateReplacePolicy).toBe(retained ? 'Retain' : 'Delete');
-      expect(table.Properties.DeletionProtectionEnabled ?? false).toBe(retained);
+      for (const construct of ['Links', 'Deliveries'] as const) {
+        const table = tableOf(construct).resource;
+        expect(table.DeletionPolicy, construct).toBe(retained ? 'Retain' : 'Delete');
+        expect(table.UpdateReplacePolicy, construct).toBe(retained ? 'Retain' : 'Delete');
+        expect(table.Properties.DeletionProtectionEnabled ?? false, construct).toBe(retained);
+      }
       expect(stage === 'prod').toBe(retained);
+      template().resourceCountIs('AWS::DynamoDB::Table', 2);
+    });
+  });
+
+  describe('attempt log', () => {
+    it('is a table of its own from the shared definition: on demand, PITR, encrypted, items expiring by TTL, the bySubscriber index keys only', () => {
+      expect(tableOf('Deliveries').resource.Properties).toEqual({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: SUBSCRIBER_INDEX.partitionKey.name, AttributeType: 'S' },
+          { AttributeName: SUBSCRIBER_INDEX.sortKey.name, AttributeType: 'N' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'bySubscriber',
+            KeySchema: [
+              { AttributeName: 'subscriberOutcome', KeyType: 'HASH' },
+              { AttributeName: 'at', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
+        TimeToLiveSpecification: { AttributeName: DELIVERY_TTL_ATTRIBUTE, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: retained,
+        Tags: expect.any(Array),
+      });
+      expect(DELIVERY_TTL_ATTRIBUTE).toBe('expiresAt');
     });
   });
 
@@ -826,6 +913,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
           'EventBusName',
           'InstantPaySecretName',
           'TableName',
+          'DeliveriesTableName',
           ...(config.subscribers.length > 0 ? ['WebhookSecretNames'] : []),
         ].sort(),
       );
@@ -857,8 +945,9 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       }
     });
 
-    it('gives track-link exactly its table items, the byState, byStatus and byReference indexes, the bus and the InstantPay secret', () => {
+    it("gives track-link its table items, the byState, byStatus, byReference and byEventId indexes, the attempt log's reads, each subscriber's queue (send) and DLQ (count, move back), the bus and the InstantPay secret", () => {
       const table = `arn(${tableId()})`;
+      const deliveries = `arn(${deliveriesId()})`;
       const role = roleOf('track-link');
       expect(grantsOfRole(template(), role)).toEqual(
         [
@@ -879,7 +968,28 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
             `${table}/index/byState`,
             `${table}/index/byStatus`,
             `${table}/index/byReference`,
+            `${table}/index/byEventId`,
           ),
+          // The attempt log: a link's deliveries, and subscriber health from its index; no write.
+          ...grants(['dynamodb:Query'], deliveries, `${deliveries}/index/bySubscriber`),
+          ...config.subscribers.flatMap((subscriber) => {
+            const names = webhookResourceNames(stage, subscriber.name);
+            return [
+              // Resend: onto the subscriber's own queue only.
+              ...grants(['sqs:SendMessage'], `arn(${queueId(names.queue)})`),
+              // Enable: count the dead letters, and the move task's reads and deletes on the DLQ only.
+              ...grants(
+                [
+                  'sqs:DeleteMessage',
+                  'sqs:GetQueueAttributes',
+                  'sqs:ListMessageMoveTasks',
+                  'sqs:ReceiveMessage',
+                  'sqs:StartMessageMoveTask',
+                ],
+                `arn(${queueId(names.deadLetterQueue)})`,
+              ),
+            ];
+          }),
           ...grants(['events:PutEvents'], `arn(${busId()})`),
           ...grants(['secretsmanager:GetSecretValue'], `ref(${secretId(config.instantPaySecretName)})`),
           ...secretKeyGrants(['kms:Decrypt'], config.instantPaySecretName),
@@ -903,7 +1013,7 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
       );
     });
 
-    it("gives deliver-webhooks its subscriber queues, DLQs and secrets, and only its subscribers' state items", () => {
+    it("gives deliver-webhooks its subscriber queues, DLQs and secrets, only its subscribers' state items, and one write on the attempt log", () => {
       const consume = [
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
@@ -914,6 +1024,8 @@ describe.each(DEPLOYED_STAGES)('the %s stack', (stage) => {
         [
           ...grants(['logs:CreateLogStream', 'logs:PutLogEvents'], `arn(${logGroupOf('deliver-webhooks')})`),
           ...grants(XRAY_ACTIONS, '*'),
+          // One PutItem per attempt on the attempt log; no read, no update, no condition over links.
+          ...grants(['dynamodb:PutItem'], `arn(${deliveriesId()})`),
           // Its own state items only (`SUBSCRIBER#<name>`, shared/webhooks/subscriber-state.ts): get and set.
           ...(config.subscribers.length > 0
             ? grantsIf(

@@ -33,6 +33,9 @@ beforeAll(async () => {
     TABLE_NAME: world.names.table,
     EVENT_BUS_NAME: world.names.bus,
     INSTANTPAY_SECRET_NAME: world.names.secret,
+    // track-link also serves the delivery routes: the attempt log and the (here, no) subscribers.
+    DELIVERIES_TABLE_NAME: `${world.names.table}-deliveries`,
+    WEBHOOK_SUBSCRIBERS: '[]',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     RECHECK_STOP_BEFORE_MS: '1000',
   });

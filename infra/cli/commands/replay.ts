@@ -1,19 +1,25 @@
 import { replayArchive } from '#infra/ops/replay.ts';
 import { type Command, stringOption, writeJson } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { OPERATOR_NOTE, OPERATOR_OPTIONS, operatorStage } from './operator.ts';
+import { OPERATOR_NOTE, OPERATOR_OPTIONS, operatorStage, subscriberOf } from './operator.ts';
 
 export const replay: Command = {
   name: 'replay',
-  summary: 'replay the bus archive for a time window',
-  usage: 'replay --from ISO --to ISO [--stage S | --local] [--json]',
+  summary: 'replay the bus archive for a time window, to every subscriber or one',
+  usage: 'replay --from ISO --to ISO [--subscriber NAME] [--stage S | --local] [--json]',
   description: `
-Replays the stage bus's archive between two times onto the bus: every rule, and so every subscriber,
-sees those events again with their original eventIds (receivers dedupe on them). Waits for the replay
+Replays the stage bus's archive between two times onto the bus, with the original eventIds (receivers
+dedupe on them). With --subscriber, only that subscriber's rule receives the window again; without
+it, EVERY rule does: every webhook subscriber and every other target of the bus. Waits for the replay
 to finish, showing its state. ${OPERATOR_NOTE}`,
   options: {
     from: { type: 'string', value: 'ISO', help: 'the start of the window (ISO 8601)' },
     to: { type: 'string', value: 'ISO', help: 'the end of the window (ISO 8601)' },
+    subscriber: {
+      type: 'string',
+      value: 'NAME',
+      help: "only this webhook subscriber's rule (default: every rule of the bus)",
+    },
     ...OPERATOR_OPTIONS,
   },
   positionals: { min: 0, max: 0 },
@@ -29,6 +35,12 @@ to finish, showing its state. ${OPERATOR_NOTE}`,
     }
     if (!(from < to)) throw new UsageError('--from must be before --to.', command);
     const stage = operatorStage(context);
+    const subscriber =
+      stringOption(values, 'subscriber') === undefined ? undefined : subscriberOf(context, stage).name;
+    const audience = subscriber
+      ? `subscriber ${subscriber} alone (its rule)`
+      : 'EVERY rule of the bus: every webhook subscriber and every other target';
+    io.stderr.write(`replay ${stage}: the window goes to ${audience}.\n`);
     const eventBridge =
       deps.eventBridge?.() ?? new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({});
     const started = Date.now();
@@ -37,6 +49,7 @@ to finish, showing its state. ${OPERATOR_NOTE}`,
       stage,
       from,
       to,
+      ...(subscriber ? { subscriber } : {}),
       onProgress: (state) => {
         if (state === last) return;
         last = state;
@@ -46,8 +59,15 @@ to finish, showing its state. ${OPERATOR_NOTE}`,
     }).finally(() => {
       if (io.stderr.isTTY && last) io.stderr.write('\n');
     });
-    if (values.json) writeJson(io, { stage, from: from.toISOString(), to: to.toISOString(), ...result });
-    else io.stdout.write(`Replay ${result.replayName} ${result.state.toLowerCase()}.\n`);
+    if (values.json)
+      writeJson(io, {
+        stage,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        subscriber: subscriber ?? null,
+        ...result,
+      });
+    else io.stdout.write(`Replay ${result.replayName} ${result.state.toLowerCase()}: sent to ${audience}.\n`);
     return 0;
   },
 };

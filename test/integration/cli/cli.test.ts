@@ -382,6 +382,12 @@ describe('payout-link-tracker operator commands on the emulator (--local)', () =
       new Date().toISOString(),
     ]);
     expect(replayed.code).toBe(0);
-    expect(replayed.stdout).toMatch(/^Replay local-\S+ completed\.\n$/);
+    expect(replayed.stdout).toMatch(
+      /^Replay local-\S+ completed: sent to EVERY rule of the bus: every webhook subscriber and every other target\.\n$/,
+    );
+    // Without --subscriber, the operator is told every subscriber receives the window again.
+    expect(replayed.stderr).toContain(
+      'replay local: the window goes to EVERY rule of the bus: every webhook subscriber and every other target.',
+    );
   });
 });

@@ -4,17 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createDeliverer } from '#functions/deliver-webhooks/app.ts';
 import { createSubscriberRouting, putSecret } from '#infra/local/aws-resources.ts';
 import { pollOnce } from '#infra/local/sqs-event-source.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { systemClock } from '#shared/clock.ts';
 import { eventIdFor } from '#shared/link/link-event.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
+import { deliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { webhookType } from '#shared/webhooks/webhook-body.ts';
 import { generateWebhookSecret, webhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import { captureLog } from '#test/support/capture-log.ts';
+import { deliverHandler } from '#test/support/deliver-handler.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
 import { report, scenarioFile, scenarioWorld, sleep } from './scenario.ts';
 
@@ -75,9 +76,8 @@ describe('reliability: a webhook subscriber down', () => {
     logs.secret('the webhook signing key', secret.slice('whsec_'.length));
     const deliveryLog = captureLog();
     logs.add(deliveryLog.lines);
-    const deliver = createDeliverer({
-      stage: world.config.stage,
-      targets: [{ name, url: receiver.url, secretName, deadLetterQueueUrl: routing.deadLetterQueue.url }],
+    const deliver = deliverHandler({
+      targets: [deliveryTarget({ name, url: receiver.url, secretName }, routing)],
       sqs: world.clients.sqs,
       state: new SubscriberStateStore(world.names.table),
       secretFor: (target) => webhookSecret({ secretName: target.secretName }),

@@ -1,41 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventSchemas, openApiDocument } from '#infra/schemas/published-schemas.ts';
+import { eventSchemas } from '#infra/schemas/published-schemas.ts';
 import { publishedFiles } from '#infra/schemas/write-schemas.ts';
 import { webhookBody } from '#shared/webhooks/webhook-body.ts';
-import { type ApiResponse, trackerFixture } from '#test/support/tracker-fixture.ts';
+import { promised, validate } from '#test/support/openapi-contract.ts';
+import { trackerFixture } from '#test/support/tracker-fixture.ts';
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
 
 let world: Awaited<ReturnType<typeof trackerFixture>>;
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addSchema(openApiDocument(), 'openapi.json');
-
-function validate(ref: string, value: unknown) {
-  const check = ajv.getSchema(`openapi.json#/components/schemas/${ref}`);
-  if (!check) throw new Error(`no schema ${ref}`);
-  const ok = check(value);
-  expect(ok, JSON.stringify(check.errors)).toBe(true);
-}
-
-/** The schema the document promises for this operation and status. */
-function promised(path: string, method: string, status: number, response: ApiResponse) {
-  const operation = (
-    openApiDocument().paths as Record<
-      string,
-      Record<
-        string,
-        { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }
-      >
-    >
-  )[path]?.[method];
-  const declared = operation?.responses[String(status)];
-  expect(declared, `${method} ${path} ${status} is documented`).toBeDefined();
-  const [type, media] = Object.entries(declared?.content ?? {})[0] ?? [];
-  if (!media) return;
-  expect(response.headers['content-type']).toBe(type);
-  validate(media.schema.$ref.split('/').pop()!, response.body);
-}
-
 beforeAll(async () => {
   world = await trackerFixture();
 });

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDeliverer } from '#functions/deliver-webhooks/app.ts';
 import {
   createBus,
+  createDeliveriesTable,
   createSubscriberRouting,
   createTable,
   localClients,
@@ -18,11 +18,13 @@ import { systemClock } from '#shared/clock.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { ACTIVITY_ADDED, eventIdFor, type LinkChange, STATUS_CHANGED } from '#shared/link/link-event.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
+import { DeliveryLog } from '#shared/store/delivery-log.ts';
 import type { ResolveHost } from '#shared/webhooks/delivery.ts';
-import type { DeliveryTarget } from '#shared/webhooks/delivery-config.ts';
+import { type DeliveryTarget, deliveryTarget } from '#shared/webhooks/delivery-config.ts';
 import { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { generateWebhookSecret, webhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import { captureLog } from '#test/support/capture-log.ts';
+import { deliverHandler } from '#test/support/deliver-handler.ts';
 
 const STAGE = 'test';
 const clients = localClients();
@@ -80,8 +82,10 @@ async function setup(
   const id = randomUUID().slice(0, 8);
   const bus = `bus-${id}`;
   const table = `links-${id}`;
+  const deliveriesTable = `deliveries-${id}`;
   await createBus(clients, bus);
   await createTable(clients, table);
+  await createDeliveriesTable(clients, deliveriesTable);
   const targets: DeliveryTarget[] = [];
   const queues = new Map<
     string,
@@ -98,23 +102,19 @@ async function setup(
     const secret = generateWebhookSecret();
     const secretName = `test/webhooks/${name}`;
     await putSecret(clients, secretName, { current: secret });
-    targets.push({
-      name,
-      url: s.url ?? s.receiver.url,
-      secretName,
-      deadLetterQueueUrl: routing.deadLetterQueue.url,
-    });
+    targets.push(deliveryTarget({ name, url: s.url ?? s.receiver.url, secretName }, routing));
     queues.set(s.name, routing);
     secrets.set(s.name, secret);
   }
   const log = captureLog();
   const metricLines: Array<Record<string, unknown>> = [];
   const state = new SubscriberStateStore(table, { cacheMs: options.stateCacheMs ?? 0 });
-  const deliver = createDeliverer({
-    stage: STAGE,
+  const attempts = new DeliveryLog(deliveriesTable);
+  const deliver = deliverHandler({
     targets,
     sqs: clients.sqs,
     state,
+    attempts,
     secretFor: (target) => webhookSecret({ secretName: target.secretName }),
     log: log.logger,
     metrics: createEmfWriter('deliver-webhooks', STAGE, {
@@ -140,7 +140,7 @@ async function setup(
       if (handled === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  return { table, targets, queues, secrets, publisher, pump, state, log, deliver, metricLines };
+  return { table, targets, queues, secrets, publisher, pump, state, log, deliver, metricLines, attempts };
 }
 
 function change(

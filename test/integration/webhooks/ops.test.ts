@@ -120,4 +120,54 @@ describe('operator commands on the emulator', () => {
     // The original delivery and the replayed one.
     expect(Number(Attributes?.ApproximateNumberOfMessages)).toBe(2);
   });
+
+  it("replay --subscriber sends the window to that subscriber's rule alone (FilterArns); an unknown one is named", async () => {
+    const stage = `s${randomUUID().slice(0, 6)}`;
+    const arn = await createBus(clients, busName(stage));
+    await clients.eventbridge.send(
+      new CreateArchiveCommand({ ArchiveName: `${stage}-archive`, EventSourceArn: arn }),
+    );
+    const routing = async (name: string) =>
+      createSubscriberRouting(clients, { stage, busName: busName(stage), subscriber: { name } });
+    const chosen = await routing('chosen');
+    const other = await routing('other');
+    const from = new Date(Date.now() - 60_000);
+    await clients.eventbridge.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: busName(stage),
+            Source: 'payout-link-tracker',
+            DetailType: 'Payout Link Status Changed',
+            Detail: '{"eventId":"e1","linkId":"l1","status":"CLAIMED"}',
+          },
+        ],
+      }),
+    );
+    const depth = async (url: string) =>
+      Number(
+        (
+          await clients.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+          )
+        ).Attributes?.ApproximateNumberOfMessages,
+      );
+    expect([await depth(chosen.queue.url), await depth(other.queue.url)]).toEqual([1, 1]);
+
+    const to = new Date(Date.now() + 60_000);
+    const result = await replayArchive(clients.eventbridge, {
+      stage,
+      from,
+      to,
+      subscriber: 'chosen',
+      pollMs: 100,
+    });
+    expect(result).toMatchObject({ state: 'COMPLETED', ruleArn: expect.stringContaining('chosen') });
+    // The original delivery and the replayed one for the chosen subscriber; nothing more for the other.
+    expect([await depth(chosen.queue.url), await depth(other.queue.url)]).toEqual([2, 1]);
+
+    await expect(
+      replayArchive(clients.eventbridge, { stage, from, to, subscriber: 'nobody', pollMs: 100 }),
+    ).rejects.toThrow(`The stage ${stage} has no webhook subscriber nobody`);
+  });
 });

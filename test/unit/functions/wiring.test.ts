@@ -11,6 +11,7 @@ const PROCESS_ENV = {
   TABLE_NAME: 'links',
   EVENT_BUS_NAME: 'bus',
   INSTANTPAY_SECRET_NAME: 'secret',
+  DELIVERIES_TABLE_NAME: 'deliveries',
   WEBHOOK_SUBSCRIBERS: '[]',
 };
 

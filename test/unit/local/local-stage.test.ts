@@ -10,7 +10,7 @@ import {
   loadRuntimeConfig,
   parseEnv,
 } from '#shared/config/runtime-config.ts';
-import { loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
+import { loadDeliveryAdminConfig, loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
 
 const API_URL = 'http://127.0.0.1:3000';
 const TARGETS = [
@@ -18,7 +18,11 @@ const TARGETS = [
     name: 'local-sink',
     url: `${API_URL}/local/webhooks`,
     secretName: 'payout-link-tracker/local/webhooks/local-sink',
+    queueUrl: 'http://127.0.0.1:5000/000000000000/payout-link-tracker-local-webhook-local-sink',
+    queueArn: 'arn:aws:sqs:ap-south-1:000000000000:payout-link-tracker-local-webhook-local-sink',
     deadLetterQueueUrl: 'http://127.0.0.1:5000/000000000000/payout-link-tracker-local-webhook-local-sink-dlq',
+    deadLetterQueueArn:
+      'arn:aws:sqs:ap-south-1:000000000000:payout-link-tracker-local-webhook-local-sink-dlq',
   },
 ];
 
@@ -55,16 +59,25 @@ describe('the local stage of npm start', () => {
     });
   });
 
-  it('hands each function the environment the stack builds for the stage, the schedule compressed, its log level and no metrics', () => {
+  it('hands each function the environment the stack builds for the stage, the schedule and webhook backoff compressed, its log level and no metrics', () => {
     const { config, environments } = local();
     const differences = {
       SCHEDULE_SCALE: '1/60',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
     };
+    const webhookSubscribers = JSON.stringify(TARGETS);
     expect(environments.trackLink).toEqual({
-      ...functionEnvironment('track-link', config, LOCAL_RESOURCES),
+      ...functionEnvironment('track-link', config, { ...LOCAL_RESOURCES, webhookSubscribers }),
       ...differences,
+    });
+    expect(environments.deliver).toEqual({
+      ...functionEnvironment('deliver-webhooks', config, { ...LOCAL_RESOURCES, webhookSubscribers }),
+      ...differences,
+    });
+    expect(loadDeliveryAdminConfig(environments.trackLink)).toEqual({
+      deliveriesTableName: 'payout-link-tracker-local-deliveries',
+      targets: TARGETS,
     });
     expect(environments.recheck).toEqual({
       ...functionEnvironment('recheck-pending', config, LOCAL_RESOURCES),
@@ -100,8 +113,10 @@ describe('the local stage of npm start', () => {
     expect(loadDeliveryConfig(environments.deliver)).toEqual({
       stage: 'local',
       tableName: 'payout-link-tracker-local-links',
+      deliveriesTableName: 'payout-link-tracker-local-deliveries',
       targets: TARGETS,
       secretMaxAgeSeconds: 300,
+      backoffScale: 1 / 60,
     });
   });
 

@@ -4,7 +4,6 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } fr
 import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliverer } from '#functions/deliver-webhooks/app.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { eventIdFor, STATUS_CHANGED } from '#shared/link/link-event.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
@@ -19,6 +18,7 @@ import {
 import type { SubscriberStateStore } from '#shared/webhooks/subscriber-state.ts';
 import { generateWebhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import { captureLog } from '#test/support/capture-log.ts';
+import { deliverHandler } from '#test/support/deliver-handler.ts';
 
 /**
  * A delivery's whole life, simulated: SQS is modelled here (its documented rules for one message:
@@ -128,14 +128,16 @@ async function lifeOf(
   } as unknown as SQSClient;
   const secret = generateWebhookSecret();
   const log = captureLog();
-  const deliver = createDeliverer({
-    stage: STAGE,
+  const deliver = deliverHandler({
     targets: [
       {
         name: NAME,
         url: subscriber.url ?? `${base}/500`,
         secretName: 'sim/secret',
+        queueUrl: `https://sqs.ap-south-1.amazonaws.com/000000000000/${names.queue}`,
+        queueArn: ARN,
         deadLetterQueueUrl: DLQ_URL,
+        deadLetterQueueArn: `arn:aws:sqs:ap-south-1:000000000000:${names.deadLetterQueue}`,
       },
     ],
     sqs,
