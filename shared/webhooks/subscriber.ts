@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import { DETAIL_TYPES, type DetailType } from '#shared/link/link-event.ts';
 import * as z from '#shared/zod.ts';
 import { type AddressClass, addressClass } from './subscriber-address.ts';
+import { SUBSCRIBER_NAME_PATTERN } from './subscriber-name.ts';
 
-/** A subscriber's name: in its resource names, its state item's key and the API's paths. */
-export const SUBSCRIBER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+export { SUBSCRIBER_NAME_PATTERN };
 
 /** A webhook subscriber, declared per stage: `{name, url, statuses?, detailTypes?, secretName}`. */
 export const SubscriberSchema = z.strictObject({
