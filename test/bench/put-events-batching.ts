@@ -8,16 +8,14 @@
  * figure is the publisher's batching, not the emulator.
  */
 import { EventBridgeClient, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
-import { SAMPLE_CREDENTIALS } from '#infra/sandbox/server.ts';
 import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { EventPublisher, MAX_ENTRIES_PER_CALL } from '#shared/events/event-publisher.ts';
-import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atLeast, type Benchmark, type Figure } from './figures.ts';
 import { MemoryLinkStore } from './memory-link-store.ts';
 import { startSandboxProcess } from './sandbox-process.ts';
-import { inParallel, OffsetClock, sweepAllDue } from './sweep-throughput.ts';
+import { inParallel, OffsetClock, sandboxUpstream, sweepAllDue } from './sweep-throughput.ts';
 
 const LINKS = 200;
 const CONCURRENCY = 16;
@@ -56,19 +54,7 @@ async function batchingFigures(): Promise<Figure[]> {
   const closeSandbox = onCleanup(() => sandbox.close());
   try {
     const clock = new OffsetClock();
-    const upstream = createInstantPayClient({
-      credentials: {
-        get: async () => ({
-          clientId: SAMPLE_CREDENTIALS.clientId,
-          clientSecret: SAMPLE_CREDENTIALS.clientSecret,
-          endpointIp: '127.0.0.1',
-          authCode: '1',
-          baseUrl: sandbox.url,
-        }),
-      },
-      timeoutMs: 5_000,
-      clock,
-    });
+    const upstream = sandboxUpstream(sandbox.url, clock);
     const store = new MemoryLinkStore();
     const eventBridge = countingEventBridge();
     const config = loadRuntimeConfig({

@@ -16,11 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTable, localClients } from '#infra/local/aws-resources.ts';
-import { SAMPLE_CREDENTIALS } from '#infra/sandbox/server.ts';
 import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
-import type { EventPublisher } from '#shared/events/event-publisher.ts';
-import { createInstantPayClient, type InstantPayClient } from '#shared/instantpay/client.ts';
-import type { LinkChange } from '#shared/link/link-event.ts';
+import type { InstantPayClient } from '#shared/instantpay/client.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { DUE_SHARDS, LEASE_PK_PREFIX } from '#shared/store/table-definition.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
@@ -28,7 +25,13 @@ import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atMost, type Benchmark, type Figure } from './figures.ts';
 import { type SandboxProcess, startSandboxProcess } from './sandbox-process.ts';
-import { inParallel, OffsetClock, sweepAllDue } from './sweep-throughput.ts';
+import {
+  acceptingPublisher,
+  inParallel,
+  OffsetClock,
+  sandboxUpstream,
+  sweepAllDue,
+} from './sweep-throughput.ts';
 
 const UNCHANGED_LINKS = 500;
 const CHANGED_LINKS = 100;
@@ -87,13 +90,6 @@ function countWrites(client: DynamoDBDocumentClient): WriteCount {
   );
   return count;
 }
-
-/** A bus that accepts everything at once: the writes are measured, not EventBridge. */
-const acceptingPublisher = {
-  async publish(changes: readonly LinkChange[]) {
-    return { published: [...changes], failed: [] };
-  },
-} as unknown as EventPublisher;
 
 interface SweepWrites {
   checked: number;
@@ -183,19 +179,7 @@ async function scheduledWriteFigures(): Promise<Figure[]> {
   const closeSandbox = onCleanup(() => sandbox.close());
   try {
     const clock = new OffsetClock();
-    const upstream = createInstantPayClient({
-      credentials: {
-        get: async () => ({
-          clientId: SAMPLE_CREDENTIALS.clientId,
-          clientSecret: SAMPLE_CREDENTIALS.clientSecret,
-          endpointIp: '127.0.0.1',
-          authCode: '1',
-          baseUrl: sandbox.url,
-        }),
-      },
-      timeoutMs: 5_000,
-      clock,
-    });
+    const upstream = sandboxUpstream(sandbox.url, clock);
     progress(`scheduled writes: registering and sweeping ${UNCHANGED_LINKS} unchanged links`);
     const unchanged = await sweepWrites(sandbox, upstream, clock, UNCHANGED_LINKS, false);
     progress(`scheduled writes: ${describe(unchanged)}`);

@@ -55,8 +55,8 @@ export class OffsetClock implements Clock {
   }
 }
 
-/** A bus that accepts everything at once: the sweep is measured, not EventBridge. */
-const acceptingPublisher = {
+/** A bus that accepts everything at once: what is measured is the sweep or the table, not EventBridge. */
+export const acceptingPublisher = {
   async publish(changes: readonly LinkChange[]) {
     return { published: [...changes], failed: [] };
   },
@@ -188,21 +188,26 @@ async function emulatorSweep(
   return result;
 }
 
+/** An InstantPay client of the sandbox at `url`, with its sample credentials, on `clock`. */
+export function sandboxUpstream(url: string, clock: OffsetClock): InstantPayClient {
+  const credentials: CredentialsSource = {
+    get: async () => ({
+      clientId: SAMPLE_CREDENTIALS.clientId,
+      clientSecret: SAMPLE_CREDENTIALS.clientSecret,
+      endpointIp: '127.0.0.1',
+      authCode: '1',
+      baseUrl: url,
+    }),
+  };
+  return createInstantPayClient({ credentials, timeoutMs: 5_000, clock });
+}
+
 export async function sweepThroughputFigures(): Promise<Figure[]> {
   const sandbox = await startSandboxProcess();
   const closeSandbox = onCleanup(() => sandbox.close());
   try {
-    const credentials: CredentialsSource = {
-      get: async () => ({
-        clientId: SAMPLE_CREDENTIALS.clientId,
-        clientSecret: SAMPLE_CREDENTIALS.clientSecret,
-        endpointIp: '127.0.0.1',
-        authCode: '1',
-        baseUrl: sandbox.url,
-      }),
-    };
     const memoryClock = new OffsetClock();
-    const upstream = createInstantPayClient({ credentials, timeoutMs: 5_000, clock: memoryClock });
+    const upstream = sandboxUpstream(sandbox.url, memoryClock);
 
     progress(`memory table: warm-up sweep of ${MEMORY_WARMUP_LINKS} links`);
     await sweepOnce(sandbox, upstream, memoryClock, new MemoryLinkStore(), MEMORY_WARMUP_LINKS);
@@ -238,11 +243,7 @@ export async function sweepThroughputFigures(): Promise<Figure[]> {
     try {
       // The emulator's client has its own clock: the upstream client above carries the memory one.
       const emulatorClock = new OffsetClock();
-      const emulatorUpstream = createInstantPayClient({
-        credentials,
-        timeoutMs: 5_000,
-        clock: emulatorClock,
-      });
+      const emulatorUpstream = sandboxUpstream(sandbox.url, emulatorClock);
       const emulator = await emulatorSweep(sandbox, emulatorUpstream, emulatorClock);
       figures.push({
         key: 'emulator',
