@@ -151,6 +151,20 @@ afterAll(async () => {
   await leaving?.stop();
 });
 
+/** The sandbox's manual clock (`SANDBOX_CLOCK=manual`): read it, and move it on. */
+async function sandboxNow(): Promise<number> {
+  return ((await (await fetch(`${sandboxUrl}/sandbox/clock`)).json()) as { now: number }).now;
+}
+
+async function advance(ms: number): Promise<void> {
+  const moved = await fetch(`${sandboxUrl}/sandbox/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceMs: ms }),
+  });
+  expect(moved.status).toBe(200);
+}
+
 describe('npm start: the whole system on one machine', () => {
   it('answers every request made while it starts with a 503 problem and Retry-After, never leaving one hanging', () => {
     expect(startUpProbes.map((probe) => probe.error).filter(Boolean)).not.toContain('TimeoutError');
@@ -176,16 +190,6 @@ describe('npm start: the whole system on one machine', () => {
   it('tracks a link ISSUED -> PROCESSING -> CLAIMED and delivers three signed webhooks in order', async () => {
     // The sandbox's clock moves only when told: each status lasts until a scheduled check has seen it,
     // however slow the machine (a real-time timeline raced the checks and could skip PROCESSING).
-    const sandboxNow = async () =>
-      ((await (await fetch(`${sandboxUrl}/sandbox/clock`)).json()) as { now: number }).now;
-    const advance = async (ms: number) => {
-      const moved = await fetch(`${sandboxUrl}/sandbox/clock`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ advanceMs: ms }),
-      });
-      expect(moved.status).toBe(200);
-    };
     // From npm start's start-up to now, so the link's activity is as recent as a real one.
     await advance(Math.max(0, Date.now() - (await sandboxNow())));
     const created = await fetch(`${sandboxUrl}/sandbox/links`, {
@@ -247,16 +251,6 @@ describe('npm start: the whole system on one machine', () => {
   });
 
   it('watches a link created through the documented create call and never registered, within two discovery intervals, and delivers its changes as signed webhooks', async () => {
-    const sandboxNow = async () =>
-      ((await (await fetch(`${sandboxUrl}/sandbox/clock`)).json()) as { now: number }).now;
-    const advance = async (ms: number) => {
-      const moved = await fetch(`${sandboxUrl}/sandbox/clock`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ advanceMs: ms }),
-      });
-      expect(moved.status).toBe(200);
-    };
     await advance(Math.max(0, Date.now() - (await sandboxNow())));
     const now = await sandboxNow();
     const created = await fetch(`${sandboxUrl}/payments/payout/link/create`, {
