@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Env, loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { loadRecheckConfig } from '#shared/config/recheck-config.ts';
+import { type Env, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
