@@ -1,4 +1,4 @@
-import type { DiscoveryConfig } from '#shared/config/runtime-config.ts';
+import type { DiscoveryConfig } from '#shared/config/discovery-config.ts';
 import { type DiscoveryDeps, type DiscoverySummary, runDiscovery } from '#shared/discovery/discovery-run.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
 import type { Log } from '#shared/observability/log.ts';

@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Env, loadDiscoveryConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { loadDiscoveryConfig } from '#shared/config/discovery-config.ts';
+import { type Env, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { DiscoveryStore } from '#shared/discovery/discovery-store.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';

@@ -1,4 +1,4 @@
-import type { RecheckConfig } from '#shared/config/runtime-config.ts';
+import type { RecheckConfig } from '#shared/config/recheck-config.ts';
 import type { EmfWriter } from '#shared/observability/emf.ts';
 import type { Log } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';

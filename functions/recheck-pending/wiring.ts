@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Env, loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { loadRecheckConfig } from '#shared/config/recheck-config.ts';
+import { type Env, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
+import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { createRecheck } from './app.ts';
 
@@ -19,7 +21,10 @@ export function createRecheckHandler(env: Env): RecheckHandler {
   const metrics = createEmfWriter(FUNCTION_NAMES.recheckPending, config.stage, { env });
   const store = new LinkStore({ tableName: config.tableName });
   const recheck = createRecheck(
-    { tracker: createTracker(config, { store, log: logger, metrics }), store },
+    {
+      tracker: createTracker(config, { store, log: logger, metrics }),
+      store: new SweepQueries({ tableName: config.tableName }),
+    },
     loadRecheckConfig(env),
     logger,
     metrics,

@@ -15,7 +15,7 @@ import {
 } from '#shared/http/requests.ts';
 import { toLinkView } from '#shared/link/link-view.ts';
 import type { Log } from '#shared/observability/log.ts';
-import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
+import type { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { InvalidRequestError } from '#shared/tracker/tracker-errors.ts';
 import type { DeliveryAdmin } from '#shared/webhooks/delivery-admin.ts';
 import * as z from '#shared/zod.ts';
@@ -48,7 +48,7 @@ const PARAMETERS: Record<string, (segment: string) => string> = {
  * routes), validate, call the core, map the result or the error. The Lambda handler and the local
  * cloud both use it. Without `deliveries` (a caller that only tracks links) the delivery routes are absent.
  */
-export function createApi(tracker: LinkTracker, log: Log, deliveries?: DeliveryAdmin) {
+export function createApi(tracker: LinkRequests, log: Log, deliveries?: DeliveryAdmin) {
   const routes: Route[] = [
     { method: 'GET', path: '/links', handle: ({ event }) => listLinks(event) },
     { method: 'POST', path: '/links', handle: ({ event }) => registerLink(event) },

@@ -6,8 +6,10 @@ import { createEmfWriter } from '#shared/observability/emf.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
 import { DeliveryLog } from '#shared/store/delivery-log.ts';
+import { LinkQueries } from '#shared/store/link-queries.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { DeliveryAdmin } from '#shared/webhooks/delivery-admin.ts';
 import { loadDeliveryAdminConfig } from '#shared/webhooks/delivery-config.ts';
 import { SqsDeliveryQueue } from '#shared/webhooks/delivery-queue.ts';
@@ -30,14 +32,17 @@ export function createTrackLinkHandler(env: Env): TrackLinkHandler {
   // Its one metric (UpstreamFinalConflicts, rare) is an EMF line written by the core when it happens.
   const metrics = createEmfWriter(FUNCTION_NAMES.trackLink, config.stage, { env });
   const store = new LinkStore({ tableName: config.tableName });
+  const queries = new LinkQueries({ tableName: config.tableName });
   const deliveries = new DeliveryAdmin({
     targets: webhooks.targets,
     attempts: new DeliveryLog(webhooks.deliveriesTableName),
     state: new SubscriberStateStore(config.tableName, { cacheMs: 0 }),
     queue: new SqsDeliveryQueue(),
     links: store,
+    changes: queries,
   });
-  const api = createApi(createTracker(config, { log: logger, metrics, store }), logger, deliveries);
+  const tracker = createTracker(config, { log: logger, metrics, store });
+  const api = createApi(new LinkRequests({ tracker, store, queries }), logger, deliveries);
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler((event) => api(event));

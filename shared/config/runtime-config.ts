@@ -1,4 +1,3 @@
-import { DOCUMENTED_STATUSES, type DocumentedStatus } from '#shared/link/link-status.ts';
 import { DEFAULT_SCHEDULE, type ScheduleConfig } from '#shared/link/recheck-schedule.ts';
 import { busName } from '#shared/resource-names.ts';
 import * as z from '#shared/zod.ts';
@@ -80,36 +79,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   };
 }
 
-/** The scheduled run's own settings, per stage. */
-const RecheckEnvSchema = z.object({
-  RECHECK_CONCURRENCY: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
-    DEFAULTS.recheckConcurrency,
-  ),
-  /** The upstream call budget of the whole stage; each of the parallel runs takes its share. */
-  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), DEFAULTS.upstreamMaxRps),
-  RECHECK_PARALLEL_RUNS: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
-    DEFAULTS.recheckParallelRuns,
-  ),
-  /** Whether the stage runs discovery: then it takes one share of the upstream budget too. */
-  DISCOVERY_ENABLED: z._default(FlagSchema, false),
-  /** Stop taking new links when less than this is left of the invocation. */
-  RECHECK_STOP_BEFORE_MS: z._default(
-    z.coerce.number().check(z.int(), z.gte(0)),
-    DEFAULTS.recheckStopBeforeMs,
-  ),
-});
-
-export interface RecheckConfig {
-  concurrency: number;
-  upstreamMaxRps: number;
-  parallelRuns: number;
-  stopBeforeMs: number;
-  /** The upstream calls per second one recheck run may make: its share of the stage's budget. */
-  runMaxRps: number;
-}
-
 /**
  * How the stage's upstream budget (`UPSTREAM_MAX_RPS`) is split: one equal share per recheck run
  * (`RECHECK_PARALLEL_RUNS`) plus one for discovery when the stage runs it, so all of them at once
@@ -121,72 +90,4 @@ export function upstreamShare(
   discoveryEnabled: boolean,
 ): number {
   return upstreamMaxRps / (parallelRuns + (discoveryEnabled ? 1 : 0));
-}
-
-export function loadRecheckConfig(env: Env = process.env): RecheckConfig {
-  const e = parseEnv(RecheckEnvSchema, env);
-  return {
-    concurrency: e.RECHECK_CONCURRENCY,
-    upstreamMaxRps: e.UPSTREAM_MAX_RPS,
-    parallelRuns: e.RECHECK_PARALLEL_RUNS,
-    stopBeforeMs: e.RECHECK_STOP_BEFORE_MS,
-    runMaxRps: upstreamShare(e.UPSTREAM_MAX_RPS, e.RECHECK_PARALLEL_RUNS, e.DISCOVERY_ENABLED),
-  };
-}
-
-/** The discovery run's own settings (`functions/discover-links`). */
-const DiscoveryEnvSchema = z.object({
-  /** Comma separated, in the order they are walked. */
-  DISCOVERY_STATUSES: z._default(
-    z.pipe(
-      z.pipe(
-        z.string(),
-        z.transform((text) =>
-          text
-            .split(',')
-            .map((status) => status.trim())
-            .filter(Boolean),
-        ),
-      ),
-      z.array(z.enum(DOCUMENTED_STATUSES)).check(z.minLength(1)),
-    ),
-    [...DEFAULTS.discoveryStatuses] as DocumentedStatus[],
-  ),
-  DISCOVERY_RECORDS_PER_PAGE: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)),
-    DEFAULTS.discoveryRecordsPerPage,
-  ),
-  DISCOVERY_CONCURRENCY: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(64)),
-    DEFAULTS.discoveryConcurrency,
-  ),
-  DISCOVERY_STOP_BEFORE_MS: z._default(
-    z.coerce.number().check(z.int(), z.gte(0)),
-    DEFAULTS.discoveryStopBeforeMs,
-  ),
-  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), DEFAULTS.upstreamMaxRps),
-  RECHECK_PARALLEL_RUNS: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
-    DEFAULTS.recheckParallelRuns,
-  ),
-});
-
-export interface DiscoveryConfig {
-  statuses: DocumentedStatus[];
-  recordsPerPage: number;
-  concurrency: number;
-  stopBeforeMs: number;
-  /** Discovery's share of the stage's upstream budget ({@link upstreamShare}). */
-  runMaxRps: number;
-}
-
-export function loadDiscoveryConfig(env: Env = process.env): DiscoveryConfig {
-  const e = parseEnv(DiscoveryEnvSchema, env);
-  return {
-    statuses: [...new Set(e.DISCOVERY_STATUSES)],
-    recordsPerPage: e.DISCOVERY_RECORDS_PER_PAGE,
-    concurrency: e.DISCOVERY_CONCURRENCY,
-    stopBeforeMs: e.DISCOVERY_STOP_BEFORE_MS,
-    runMaxRps: upstreamShare(e.UPSTREAM_MAX_RPS, e.RECHECK_PARALLEL_RUNS, true),
-  };
 }

@@ -1,6 +1,6 @@
 import { DOCUMENTED_STATUSES } from '#shared/link/link-status.ts';
 import { LINK_ID_PATTERN } from '#shared/link-id.ts';
-import type { LinkFilter } from '#shared/store/link-store.ts';
+import type { LinkFilter } from '#shared/store/link-queries.ts';
 import { SUBSCRIBER_NAME_PATTERN } from '#shared/webhooks/subscriber-name.ts';
 import * as z from '#shared/zod.ts';
 

@@ -1,5 +1,4 @@
-import type { DueLink } from '#shared/store/link-store.ts';
-import type { DuePageKey, SweepStore } from './sweep-store.ts';
+import type { DueLink, DuePageKey, SweepStore } from './sweep-store.ts';
 
 interface ShardCursor {
   shard: string;

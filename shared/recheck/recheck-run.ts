@@ -8,6 +8,7 @@ import type { Log } from '#shared/observability/log.ts';
 import { failedCheckOf, type LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { DueLinks } from './due-links.ts';
 import { PublishBuffer } from './publish-buffer.ts';
+import { republishPending } from './republish.ts';
 import { ShardLeases } from './shard-leases.ts';
 import type { SweepStore } from './sweep-store.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -98,7 +99,7 @@ export async function runRecheck(deps: RecheckDeps, options: RecheckOptions): Pr
   const taken: number[] = [];
 
   try {
-    const republished = await tracker.republishPending(options.republishLimit ?? 500);
+    const republished = await republishPending({ tracker, store }, options.republishLimit ?? 500);
     summary.republished = republished.republished;
     summary.unpublished = republished.remaining;
   } catch (error) {

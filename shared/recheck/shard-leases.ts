@@ -1,6 +1,6 @@
 import type { Clock } from '#shared/clock.ts';
 
-/** The lease writes a sweep makes on the table: one item per due-index shard (`LinkStore` implements it). */
+/** The lease writes a sweep makes on the table: one item per due-index shard (`SweepQueries` implements it). */
 export interface LeaseStore {
   /** `true` when this holder now holds the shard until `until` (free, ended before `now`, or already its own). */
   takeLease(shard: string, holder: string, until: number, now: number): Promise<boolean>;

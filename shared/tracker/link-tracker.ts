@@ -18,14 +18,8 @@ import { lastChangeAt, nextCheckAt, type ScheduleConfig } from '#shared/link/rec
 import type { EmfWriter } from '#shared/observability/emf.ts';
 import { type Log, silentLog } from '#shared/observability/log.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
-import {
-  InvalidCursorError,
-  type LinkFilter,
-  type LinkPage,
-  type LinkStore,
-  type StoredChange,
-} from '#shared/store/link-store.ts';
-import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
+import type { LinkStore } from '#shared/store/link-store.ts';
+import { ConcurrentUpdateError } from './tracker-errors.ts';
 
 interface TrackerConfig {
   stage: string;
@@ -101,9 +95,6 @@ interface RecordOptions extends Pick<CheckOptions, 'trigger' | 'deferPublishing'
   registration?: Registration;
 }
 
-/** A change still unpublished this long after it was recorded was left behind by a failure. */
-const REPUBLISH_AFTER_MS = 30_000;
-
 /** Publishes the bus refused for good (the entry itself is at fault) before a change is quarantined. */
 const QUARANTINE_AFTER_FAILURES = 3;
 
@@ -123,8 +114,10 @@ const ENTRY_REFUSED_FOR_GOOD = new Set([
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The core of the tracker, shared by the API and the scheduled run: observe a link upstream, record
- * what changed exactly once, publish it, and keep the link's schedule.
+ * The core of the tracker, shared by the API, the scheduled run and discovery: observe a link
+ * upstream, record what changed exactly once, publish it, and keep the link's schedule. The API's
+ * other requests are `LinkRequests` (`link-requests.ts`); the outbox's republishing is the sweep's
+ * (`shared/recheck/republish.ts`).
  */
 export class LinkTracker {
   private readonly store: LinkStore;
@@ -345,12 +338,13 @@ export class LinkTracker {
     throw new ConcurrentUpdateError(linkId);
   }
 
-  private get maxWriteAttempts(): number {
+  /** Tries of a conditional write that others keep beating before giving up with a retryable error. */
+  get maxWriteAttempts(): number {
     return this.deps.config.maxWriteAttempts ?? 5;
   }
 
   /** Full jitter over 25, 50, 100, ... ms: racing writers spread out instead of colliding again. */
-  private async pause(attempt: number): Promise<void> {
+  async pause(attempt: number): Promise<void> {
     await this.sleep(Math.round(this.random() * 25 * 2 ** (attempt - 1)));
   }
 
@@ -418,77 +412,6 @@ export class LinkTracker {
       }
     }
     return failed.length;
-  }
-
-  /** Republishes changes an earlier failure left in the outbox, oldest first. */
-  async republishPending(
-    limit = 100,
-    minAgeMs = REPUBLISH_AFTER_MS,
-  ): Promise<{ republished: number; remaining: number }> {
-    // Only changes their own writer has had time to publish: republishing one still in flight
-    // would put it on the bus twice.
-    const pending = await this.store.listUnpublished(limit, this.clock.now() - minAgeMs);
-    if (pending.length === 0) return { republished: 0, remaining: 0 };
-    const remaining = await this.publish(pending);
-    return { republished: pending.length - remaining, remaining };
-  }
-
-  /**
-   * The on-demand read. A final link is answered from the table (a final status never changes, so
-   * InstantPay is not asked); so is a link checked at most `maxAgeSeconds` ago; any other is checked
-   * now, its diff starting from the state just read.
-   */
-  async trackNow(linkId: string, maxAgeSeconds?: number): Promise<LinkState> {
-    // Strongly consistent unless the caller accepts an older answer: a change recorded a moment ago shows.
-    const stored = await this.store.getLink(linkId, maxAgeSeconds === undefined);
-    if (stored?.status != null) {
-      if (isFinal(stored.status)) return stored;
-      const fresh =
-        maxAgeSeconds !== undefined &&
-        stored.lastCheckedAt !== null &&
-        this.clock.now() - stored.lastCheckedAt <= maxAgeSeconds * 1000;
-      if (fresh) return stored;
-    }
-    const known: KnownLink = stored ? { kind: 'read', state: stored } : { kind: 'absent' };
-    return (await this.check(linkId, { trigger: 'on-demand', known })).state;
-  }
-
-  /** A tracked link's recorded changes, oldest first. */
-  async events(linkId: string): Promise<StoredChange[]> {
-    const [link, changes] = await Promise.all([
-      this.store.getLink(linkId, false),
-      this.store.listChanges(linkId),
-    ]);
-    if (!link) throw new LinkNotTrackedError(linkId);
-    return changes;
-  }
-
-  /** Stops watching a link; its history stays. */
-  async unwatch(linkId: string): Promise<void> {
-    for (let attempt = 1; attempt <= this.maxWriteAttempts; attempt++) {
-      const stored = await this.store.getLink(linkId);
-      if (!stored) throw new LinkNotTrackedError(linkId);
-      if (stored.nextCheckAt === null) return;
-      const saved = await this.store.saveState(stored.version, {
-        ...stored,
-        version: stored.version + 1,
-        nextCheckAt: null,
-        watchEnded: { reason: 'unwatched', at: this.clock.now() },
-      });
-      if (saved.ok) return;
-      if (saved.contended) await this.pause(attempt);
-    }
-    throw new ConcurrentUpdateError(linkId);
-  }
-
-  /** Links by list state, status or reference (from an index), a page at a time; the cursor is opaque to callers. */
-  async list(filter: LinkFilter, limit: number, cursor?: string): Promise<LinkPage> {
-    try {
-      return await this.store.listLinks(filter, limit, cursor);
-    } catch (error) {
-      if (!(error instanceof InvalidCursorError)) throw error;
-      throw new InvalidRequestError(error.message, ['cursor: invalid']);
-    }
   }
 
   private masked(observation: LinkObservation): LinkObservation {

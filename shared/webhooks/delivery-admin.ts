@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '#shared/clock.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
 import type { SubscriberHealth } from '#shared/store/delivery-log.ts';
-import type { StoredChange } from '#shared/store/link-store.ts';
+import type { StoredChange } from '#shared/store/link-queries.ts';
 import { LinkNotTrackedError } from '#shared/tracker/tracker-errors.ts';
 import type { DeliveryTarget } from './delivery-config.ts';
 import { EventsNotFoundError, SubscriberDisabledError, SubscriberNotFoundError } from './delivery-errors.ts';
@@ -45,11 +45,9 @@ export interface DeliveryAdminDeps {
     enable(name: string, now?: number): Promise<SubscriberState>;
   };
   queue: DeliveryQueue;
-  /** The link table (`LinkStore`): a link exists; the recorded changes a resend sends again. */
-  links: {
-    getLink(linkId: string, consistent?: boolean): Promise<LinkState | null>;
-    findChanges(eventIds: readonly string[]): Promise<StoredChange[]>;
-  };
+  /** The link table: a link exists (`LinkStore`); the recorded changes a resend sends again (`LinkQueries`). */
+  links: { getLink(linkId: string, consistent?: boolean): Promise<LinkState | null> };
+  changes: { findChanges(eventIds: readonly string[]): Promise<StoredChange[]> };
   clock?: Clock;
 }
 
@@ -92,7 +90,7 @@ export class DeliveryAdmin {
     if (state.disabled) throw new SubscriberDisabledError(name, state.disabledAt);
     const ids = [...new Set(eventIds.map((id) => id.toLowerCase()))];
     const found = new Map(
-      (await this.deps.links.findChanges(ids)).map((change) => [change.detail.eventId, change]),
+      (await this.deps.changes.findChanges(ids)).map((change) => [change.detail.eventId, change]),
     );
     const unknown = ids.filter((id) => !found.has(id)).length;
     const notReceived = [...found.values()].filter(

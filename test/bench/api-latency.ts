@@ -29,6 +29,7 @@ import type { LinkChange } from '#shared/link/link-event.ts';
 import { silentLog } from '#shared/observability/log.ts';
 import { sharedDocumentClient } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atMost, type Benchmark, type Figure } from './figures.ts';
@@ -225,10 +226,13 @@ async function memoryTableLatencies(sandbox: SandboxProcess, links: readonly str
     },
     timeoutMs: config.upstreamTimeoutMs,
   });
-  const api = createApi(
-    createTracker(config, { store, upstream, publisher: acceptingPublisher, log: silentLog }),
-    silentLog,
-  );
+  const tracker = createTracker(config, { store, upstream, publisher: acceptingPublisher, log: silentLog });
+  // The benchmark's routes never list links: the in-memory table has no listing.
+  const queries = {
+    listChanges: (linkId: string) => store.listChanges(linkId),
+    listLinks: () => Promise.reject(new Error('MemoryLinkStore: no listing')),
+  };
+  const api = createApi(new LinkRequests({ tracker, store, queries }), silentLog);
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request);

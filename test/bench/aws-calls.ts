@@ -32,8 +32,10 @@ import { instantPayCredentials } from '#shared/credentials/instantpay-credential
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import { silentLog } from '#shared/observability/log.ts';
-import { sharedDocumentClient } from '#shared/store/link-store.ts';
+import { LinkQueries } from '#shared/store/link-queries.ts';
+import { LinkStore, sharedDocumentClient } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
 import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
@@ -125,7 +127,9 @@ async function awsCallFigures(): Promise<Figure[]> {
       timeoutMs: config.upstreamTimeoutMs,
     });
     let upstreamCalls = 0;
+    const store = new LinkStore({ tableName: config.tableName });
     const tracker = createTracker(config, {
+      store,
       log: silentLog,
       upstream: {
         trackLink: (linkId) => {
@@ -135,7 +139,12 @@ async function awsCallFigures(): Promise<Figure[]> {
       },
       publisher: new EventPublisher({ eventBusName: config.eventBusName, client: eventBridge }),
     });
-    const api = createApi(tracker, silentLog);
+    const requests = new LinkRequests({
+      tracker,
+      store,
+      queries: new LinkQueries({ tableName: config.tableName }),
+    });
+    const api = createApi(requests, silentLog);
     const get = async (
       linkId: string,
     ): Promise<{ status: string | null; calls: number; commands: string; upstream: number }> => {

@@ -53,8 +53,9 @@ export const handler = middy().use(logMetrics(metrics)).handler(async () => 1);`
   ],
   [
     '+ the API and the tracker, without Powertools and middy',
-    `${FLOOR}import { createApi } from '#functions/track-link/app.ts'; import { loadRuntimeConfig } from '#shared/config/runtime-config.ts'; import { createTracker } from '#shared/tracker/create-tracker.ts';
-export const api = createApi(createTracker(loadRuntimeConfig()), console);`,
+    `${FLOOR}import { createApi } from '#functions/track-link/app.ts'; import { loadRuntimeConfig } from '#shared/config/runtime-config.ts'; import { LinkQueries } from '#shared/store/link-queries.ts'; import { LinkStore } from '#shared/store/link-store.ts'; import { createTracker } from '#shared/tracker/create-tracker.ts'; import { LinkRequests } from '#shared/tracker/link-requests.ts';
+const config = loadRuntimeConfig(); const store = new LinkStore({ tableName: config.tableName });
+export const api = createApi(new LinkRequests({ tracker: createTracker(config, { store }), store, queries: new LinkQueries({ tableName: config.tableName }) }), console);`,
   ],
   ['the handler: functions/track-link/handler.ts', "export * from '#functions/track-link/handler.ts';"],
 ];

@@ -2,13 +2,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LinkChange } from '#shared/link/link-event.ts';
 import type { LinkObservation } from '#shared/link/link-observation.ts';
 import type { LinkState } from '#shared/link/link-state.ts';
+import type { DueLink, OutboxStats, SweepStore } from '#shared/recheck/sweep-store.ts';
+import type { StoredChange } from '#shared/store/link-queries.ts';
 import {
-  type DueLink,
   dueShardOf,
   LinkStore,
   linkKey,
-  type OutboxStats,
-  type StoredChange,
   type TouchOptions,
   type WriteResult,
 } from '#shared/store/link-store.ts';
@@ -40,7 +39,7 @@ interface DueKey {
  * the same sparse due index (sharded, oldest first, paged with a `lastKey` when a page is full).
  * States are copied in and out, as a round trip through DynamoDB would.
  */
-export class MemoryLinkStore extends LinkStore {
+export class MemoryLinkStore extends LinkStore implements SweepStore {
   private readonly links = new Map<string, LinkState>();
   private readonly changes = new Map<string, ChangeRecord>();
   private readonly leases = new Map<string, { holder: string; until: number }>();
@@ -128,7 +127,7 @@ export class MemoryLinkStore extends LinkStore {
     return { ok: true, state: next };
   }
 
-  override async queryDue(
+  async queryDue(
     shard: string,
     now: number,
     limit: number,
@@ -145,12 +144,12 @@ export class MemoryLinkStore extends LinkStore {
     };
   }
 
-  override async countDue(shard: string, now: number, startKey?: Record<string, unknown>): Promise<number> {
+  async countDue(shard: string, now: number, startKey?: Record<string, unknown>): Promise<number> {
     this.count('countDue');
     return this.dueKeys(shard, now, startKey as DueKey | undefined).length;
   }
 
-  override async takeLease(shard: string, holder: string, until: number, now: number): Promise<boolean> {
+  async takeLease(shard: string, holder: string, until: number, now: number): Promise<boolean> {
     this.count('takeLease');
     const lease = this.leases.get(shard);
     if (lease && lease.until >= now && lease.holder !== holder) return false;
@@ -158,7 +157,7 @@ export class MemoryLinkStore extends LinkStore {
     return true;
   }
 
-  override async renewLease(shard: string, holder: string, until: number): Promise<boolean> {
+  async renewLease(shard: string, holder: string, until: number): Promise<boolean> {
     this.count('renewLease');
     const lease = this.leases.get(shard);
     if (lease?.holder !== holder) return false;
@@ -166,7 +165,7 @@ export class MemoryLinkStore extends LinkStore {
     return true;
   }
 
-  override async releaseLease(shard: string, holder: string, _now: number): Promise<boolean> {
+  async releaseLease(shard: string, holder: string, _now: number): Promise<boolean> {
     this.count('releaseLease');
     const lease = this.leases.get(shard);
     if (lease?.holder !== holder) return false;
@@ -186,7 +185,7 @@ export class MemoryLinkStore extends LinkStore {
     return 0;
   }
 
-  override async outboxStats(): Promise<OutboxStats> {
+  async outboxStats(): Promise<OutboxStats> {
     this.count('outboxStats');
     const waiting = [...this.changes.values()].filter((record) => record.outboxAt !== null);
     const oldest = Math.min(...waiting.map((record) => record.outboxAt ?? Infinity));
@@ -197,7 +196,7 @@ export class MemoryLinkStore extends LinkStore {
     };
   }
 
-  override async listUnpublished(limit: number): Promise<LinkChange[]> {
+  async listUnpublished(limit: number): Promise<LinkChange[]> {
     this.count('listUnpublished');
     return [...this.changes.entries()]
       .filter(([, record]) => record.outboxAt !== null)
@@ -206,7 +205,7 @@ export class MemoryLinkStore extends LinkStore {
       .map(([, record]) => ({ detailType: record.detailType, detail: structuredClone(record.detail) }));
   }
 
-  override async listChanges(linkId: string): Promise<StoredChange[]> {
+  async listChanges(linkId: string): Promise<StoredChange[]> {
     this.count('listChanges');
     const prefix = `${linkKey(linkId).pk}#`;
     return [...this.changes.entries()]

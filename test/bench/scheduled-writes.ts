@@ -19,6 +19,7 @@ import { createTable, localClients } from '#infra/local/aws-resources.ts';
 import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import type { InstantPayClient } from '#shared/instantpay/client.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
+import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { DUE_SHARDS, LEASE_PK_PREFIX } from '#shared/store/table-definition.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import { benchMoto } from './bench-moto.ts';
@@ -147,7 +148,7 @@ async function sweepWrites(
 
   const writes = countWrites(client);
   try {
-    const { summary } = await sweepAllDue(tracker, store, sandbox, clock);
+    const { summary } = await sweepAllDue(tracker, new SweepQueries({ tableName, client }), sandbox, clock);
     const requests = [...writes.requests.values()].reduce((sum, n) => sum + n, 0);
     return {
       checked: summary.linksChecked,

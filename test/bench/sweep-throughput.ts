@@ -24,6 +24,7 @@ import { shardsForGroup } from '#shared/recheck/shard-groups.ts';
 import type { SweepStore } from '#shared/recheck/sweep-store.ts';
 import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
+import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { benchMoto } from './bench-moto.ts';
@@ -82,7 +83,7 @@ async function sweepOnce(
   sandbox: SandboxProcess,
   upstream: InstantPayClient,
   clock: OffsetClock,
-  store: LinkStore,
+  { store, sweep }: { store: LinkStore; sweep: SweepStore },
   count: number,
 ): Promise<SweepResult> {
   const config = loadRuntimeConfig({
@@ -99,7 +100,7 @@ async function sweepOnce(
   });
 
   try {
-    const { summary, seconds } = await sweepAllDue(tracker, store, sandbox, clock);
+    const { summary, seconds } = await sweepAllDue(tracker, sweep, sandbox, clock);
     const perSecond = summary.linksChecked / seconds;
     return {
       due: count,
@@ -144,6 +145,12 @@ export async function sweepAllDue(
   return { summary, seconds: (performance.now() - startedAt) / 1000 };
 }
 
+/** One in-memory table as both the tracker's store and the sweep's. */
+function memoryTables(): { store: LinkStore; sweep: SweepStore } {
+  const memory = new MemoryLinkStore();
+  return { store: memory, sweep: memory };
+}
+
 /** Runs `work` `count` times, `width` at a time. */
 export async function inParallel(count: number, width: number, work: () => Promise<void>): Promise<void> {
   let started = 0;
@@ -178,7 +185,7 @@ async function emulatorSweep(
     const name = `bench-links-${randomUUID().slice(0, 8)}`;
     await createTable(clients, name);
     // The module-level document client: the production path, pointed at moto by the environment.
-    return new LinkStore({ tableName: name });
+    return { store: new LinkStore({ tableName: name }), sweep: new SweepQueries({ tableName: name }) };
   };
   progress(`emulator: warm-up sweep of ${EMULATOR_WARMUP_LINKS} links`);
   await sweepOnce(sandbox, upstream, clock, await table(), EMULATOR_WARMUP_LINKS);
@@ -210,11 +217,11 @@ export async function sweepThroughputFigures(): Promise<Figure[]> {
     const upstream = sandboxUpstream(sandbox.url, memoryClock);
 
     progress(`memory table: warm-up sweep of ${MEMORY_WARMUP_LINKS} links`);
-    await sweepOnce(sandbox, upstream, memoryClock, new MemoryLinkStore(), MEMORY_WARMUP_LINKS);
+    await sweepOnce(sandbox, upstream, memoryClock, memoryTables(), MEMORY_WARMUP_LINKS);
     const runs: SweepResult[] = [];
     for (let run = 1; run <= MEMORY_RUNS; run++) {
       progress(`memory table: run ${run} of ${MEMORY_RUNS}, registering and sweeping ${MEMORY_LINKS} links`);
-      const result = await sweepOnce(sandbox, upstream, memoryClock, new MemoryLinkStore(), MEMORY_LINKS);
+      const result = await sweepOnce(sandbox, upstream, memoryClock, memoryTables(), MEMORY_LINKS);
       progress(`memory table: ${describe(result)} (ratio ${result.ratio.toFixed(3)})`);
       runs.push(result);
     }

@@ -10,7 +10,9 @@ import { parseStageConfig, STAGES, stageConfig } from '#infra/config/stage-confi
 import { LOGS_KEY_ACTIONS } from '#infra/constructs/stage-key.ts';
 import { registrySchemas } from '#infra/schemas/published-schemas.ts';
 import { PayoutLinkTrackerStack } from '#infra/stack.ts';
-import { loadDiscoveryConfig, loadRecheckConfig, loadRuntimeConfig } from '#shared/config/runtime-config.ts';
+import { loadDiscoveryConfig } from '#shared/config/discovery-config.ts';
+import { loadRecheckConfig } from '#shared/config/recheck-config.ts';
+import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
 import { METRICS } from '#shared/observability/metric-names.ts';
 import { busName, webhookResourceNames } from '#shared/resource-names.ts';

@@ -89,8 +89,9 @@ export async function deliveriesWorld(subscribers: readonly WorldSubscriber[]) {
     state,
     queue: new SqsDeliveryQueue(world.clients.sqs),
     links: world.store,
+    changes: world.queries,
   });
-  const api = createApi(world.tracker, log.logger, admin);
+  const api = createApi(world.requests, log.logger, admin);
 
   /** The SQS event sources of every subscriber queue, polled until `done` or the time is up. */
   async function pump(done: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {

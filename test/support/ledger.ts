@@ -12,7 +12,7 @@ import {
 import type { Log } from '#shared/observability/log.ts';
 import { type RecheckOptions, type RecheckSummary, runRecheck } from '#shared/recheck/recheck-run.ts';
 import type { SweepStore } from '#shared/recheck/sweep-store.ts';
-import type { LinkStore } from '#shared/store/link-store.ts';
+import type { LinkQueries } from '#shared/store/link-queries.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { sensitiveFindings } from './log-scan.ts';
 import { PERSONAL_ACTIVITY } from './planted-personal-data.ts';
@@ -243,15 +243,12 @@ export class Ledger {
   constructor(
     private readonly world: {
       names: { table: string };
-      store: LinkStore;
+      queries: LinkQueries;
+      sweep: SweepStore;
       receiveEvents: (count: number, timeoutMs?: number) => Promise<BusEvent[]>;
     },
     readonly links: readonly ScriptedLink[],
   ) {}
-
-  private get store(): LinkStore {
-    return this.world.store;
-  }
 
   /**
    * Reads the queue in the background until {@link collect} or {@link verify}: the emulator's
@@ -284,8 +281,8 @@ export class Ledger {
   /** Nothing left to do: no link watched any more, nothing in the outbox. */
   async settled(): Promise<boolean> {
     const [watching, outbox] = await Promise.all([
-      this.store.listLinks({ state: 'watching' }, 1),
-      this.store.listUnpublished(1),
+      this.world.queries.listLinks({ state: 'watching' }, 1),
+      this.world.sweep.listUnpublished(1),
     ]);
     return watching.links.length === 0 && outbox.length === 0;
   }
@@ -389,7 +386,7 @@ export class Ledger {
 
     // The store's own read of a few links agrees with the scan.
     for (const { linkId } of this.links.slice(0, 10)) {
-      const listed = await this.store.listChanges(linkId);
+      const listed = await this.world.queries.listChanges(linkId);
       const scanned = (table.changes.get(linkId) ?? []) as unknown as StoredChangeItem[];
       if (JSON.stringify(listed.map((c) => c.detail)) !== JSON.stringify(scanned.map((c) => c.detail)))
         problems.push(`${linkId}: listChanges disagrees with the table`);
@@ -416,7 +413,7 @@ export class Ledger {
     for (const [key, ids] of idsBySequence)
       if (ids.size > 1) problems.push(`queue: ${key} seen with ${ids.size} different event ids`);
 
-    const outbox = await this.store.listUnpublished(1_000);
+    const outbox = await this.world.sweep.listUnpublished(1_000);
     if (outbox.length > 0) problems.push(`outbox: ${outbox.length} changes left unpublished`);
     for (const finding of sensitiveFindings(JSON.stringify(this.seen.map((e) => e.detail)), []))
       problems.push(`published events: ${finding}`);

@@ -16,8 +16,11 @@ import type { Clock } from '#shared/clock.ts';
 import { loadRuntimeConfig, type RuntimeConfig } from '#shared/config/runtime-config.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import { EVENT_SOURCE } from '#shared/link/link-event.ts';
+import { LinkQueries } from '#shared/store/link-queries.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
+import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { captureLog } from './capture-log.ts';
 
@@ -91,7 +94,11 @@ export async function trackerFixture(options: FixtureOptions = {}) {
     store,
     ...(publisher ? { publisher: publisher(names) } : {}),
   });
-  const api = createApi(tracker, log.logger);
+  // The API's reads and the sweep's, over the same table.
+  const queries = new LinkQueries({ tableName: names.table });
+  const sweep = new SweepQueries({ tableName: names.table });
+  const requests = new LinkRequests({ tracker, store, queries });
+  const api = createApi(requests, log.logger);
 
   const call = apiCaller(api);
 
@@ -124,6 +131,9 @@ export async function trackerFixture(options: FixtureOptions = {}) {
     sandbox,
     tracker,
     store,
+    queries,
+    sweep,
+    requests,
     api,
     call,
     receiveEvents,

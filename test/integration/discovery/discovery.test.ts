@@ -143,7 +143,7 @@ describe('discovery over the sandbox', () => {
       const stored = await world.store.getLink(linkId(i));
       expect(stored?.status).toBe('ISSUED');
       expect(stored?.nextCheckAt).not.toBeNull();
-      const [change] = await world.store.listChanges(linkId(i));
+      const [change] = await world.queries.listChanges(linkId(i));
       expect(change?.detail).toMatchObject({ sequence: 1, status: 'ISSUED', trigger: 'discovered' });
     }
     const unwatched = await world.store.getLink(linkId(500));

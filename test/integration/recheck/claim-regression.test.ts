@@ -27,7 +27,7 @@ it('one failed write of a scheduled check does not abort the run, and its link s
   };
   const before = sandbox.stats().total;
   const outcome = await runRecheck(
-    { tracker: world.tracker, store: world.store },
+    { tracker: world.tracker, store: world.sweep },
     recheckOptions({ concurrency: 4 }),
   ).then(
     (summary) => ({ summary }),
@@ -41,7 +41,7 @@ it('one failed write of a scheduled check does not abort the run, and its link s
   expect(later).toBe(atReturn);
 
   // The link whose write failed was left due, not lost: the next run checks it, and only it.
-  const next = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions());
+  const next = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions());
   expect(next).toMatchObject({ linksChecked: 1, otherErrors: 0 });
   expect(sandbox.stats().trackCalls[failedLink!]).toBe(3);
   await world.close();

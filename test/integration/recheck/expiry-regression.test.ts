@@ -28,7 +28,7 @@ it('a link whose one check past expiresAt fails upstream is still watched until 
     clock.advance(MINUTE);
     // InstantPay is under process (TUP) for exactly the minute of the check past expiresAt.
     if (minute === 3) sandbox.addFault({ kind: 'statuscode', value: 'TUP' });
-    await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions());
+    await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions());
     sandbox.clearFaults();
   }
   const events = await world.call('GET', `/links/${linkId}/events`);

@@ -46,8 +46,8 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     // Watch what each run reads of the due index and what it checks: a scheduled check only ever
     // follows a link the index gave as due.
     const dueRead = new Map<string, number>();
-    const queryDue = w.store.queryDue.bind(w.store);
-    w.store.queryDue = async (...args) => {
+    const queryDue = w.sweep.queryDue.bind(w.sweep);
+    w.sweep.queryDue = async (...args) => {
       const page = await queryDue(...args);
       for (const link of page.due) dueRead.set(link.linkId, link.nextCheckAt);
       return page;
@@ -118,7 +118,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
       const callsBefore = sandbox.stats().total;
       const checkedBefore = checked.length;
       dueRead.clear();
-      const summary = await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
+      const summary = await runRecheck({ tracker: w.tracker, store: w.sweep }, recheckOptions());
       expect(summary.otherErrors).toBe(0);
       expect(summary.stoppedEarly).toBe(false);
       // Every upstream call of the run was a check of a link the index gave as due, each once.
@@ -170,7 +170,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
 
     const deadline = Date.now() + 1_200;
     const first = await runRecheck(
-      { tracker: w.tracker, store: w.store },
+      { tracker: w.tracker, store: w.sweep },
       recheckOptions({ concurrency: 2, remainingTimeMs: () => deadline - Date.now(), stopBeforeMs: 600 }),
     );
     expect(first.stoppedEarly).toBe(true);
@@ -180,7 +180,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     expect(Date.now()).toBeLessThan(deadline + 300);
 
     sandbox.clearFaults();
-    const second = await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
+    const second = await runRecheck({ tracker: w.tracker, store: w.sweep }, recheckOptions());
     expect(second.linksChecked).toBe(20 - first.linksChecked);
     expect(second.dueBacklog).toBe(0);
     expect(linkIds.map((id) => trackCalls(id) - before.get(id)!)).toEqual(linkIds.map(() => 1));
@@ -204,7 +204,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
       20,
     );
     const summary = await runRecheck(
-      { tracker: w.tracker, store: w.store },
+      { tracker: w.tracker, store: w.sweep },
       recheckOptions({ concurrency: 8, rateLimit: new TokenBucket(rate, 5) }),
     );
     clearInterval(sampler);
@@ -231,7 +231,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     clock.advance(2 * MINUTE);
     sandbox.addFault({ kind: 'http-status', value: 500, probability: 0.2 });
 
-    const failing = await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
+    const failing = await runRecheck({ tracker: w.tracker, store: w.sweep }, recheckOptions());
     sandbox.clearFaults();
     expect(failing.upstreamErrors).toBeGreaterThan(0);
     expect(failing.transitionsRecorded).toBe(50 - failing.upstreamErrors);
@@ -247,7 +247,7 @@ describe('recheck-pending: every watched link on its own schedule', () => {
 
     for (let i = 0; i < 5; i++) {
       clock.advance(2 * MINUTE);
-      await runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions());
+      await runRecheck({ tracker: w.tracker, store: w.sweep }, recheckOptions());
     }
     const events = await w.receiveEvents(100);
     const claimed = new Set(
@@ -267,8 +267,8 @@ describe('recheck-pending: every watched link on its own schedule', () => {
     const before = new Map(linkIds.map((id) => [id, trackCalls(id)]));
 
     const [a, b] = await Promise.all([
-      runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions({ concurrency: 8 })),
-      runRecheck({ tracker: w.tracker, store: w.store }, recheckOptions({ concurrency: 8 })),
+      runRecheck({ tracker: w.tracker, store: w.sweep }, recheckOptions({ concurrency: 8 })),
+      runRecheck({ tracker: w.tracker, store: w.sweep }, recheckOptions({ concurrency: 8 })),
     ]);
     expect(a.linksChecked + b.linksChecked).toBe(40);
     // Each shard went to one of them: the other left it to its holder.

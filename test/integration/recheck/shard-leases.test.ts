@@ -79,19 +79,19 @@ describe('shard leases: one run at a time per due shard', () => {
 
     // Run A takes the leases, its workers each take a due link, and it never gets further.
     const dead = runRecheck(
-      { tracker: world.tracker, store: world.store },
+      { tracker: world.tracker, store: world.sweep },
       recheckOptions({ concurrency: 4, rateLimit: stuck.rateLimit }),
     ).catch((error: Error) => error);
     await until(() => stuck.waiting() === 4);
 
-    const meanwhile = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions());
+    const meanwhile = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions());
     expect(meanwhile.linksChecked).toBe(0);
     const shards = new Set(linkIds.map((linkId) => dueShardOf(linkId)));
     expect(meanwhile.leaseConflicts).toBe(shards.size);
 
     // A's leases last its remaining time (60 s) plus the margin (5 s): then they are free.
     clock.advance(65 * SECOND + 1);
-    const next = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions());
+    const next = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions());
     expect(next).toMatchObject({ linksChecked: 30, leaseConflicts: 0, otherErrors: 0 });
     expect(checksSince(before)).toEqual(linkIds.map(() => 1));
 
@@ -112,21 +112,21 @@ describe('shard leases: one run at a time per due shard', () => {
         if (++takes !== 3) return;
         // The run stalls past its lease (20 s + 5 s), and another run takes the shard meanwhile.
         clock.advance(26 * SECOND);
-        expect(await world.store.takeLease(shard, 'run-b', clock.now() + MINUTE, clock.now())).toBe(true);
+        expect(await world.sweep.takeLease(shard, 'run-b', clock.now() + MINUTE, clock.now())).toBe(true);
       },
     });
 
     const stalled = await runRecheck(
-      { tracker: world.tracker, store: world.store },
+      { tracker: world.tracker, store: world.sweep },
       recheckOptions({ ...options, rateLimit }),
     );
     expect(stalled).toMatchObject({ linksChecked: 2, leasesLost: 1, otherErrors: 0 });
 
     // While run B holds the shard nobody else checks it; once it is free, the rest are checked.
-    const blocked = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions(options));
+    const blocked = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions(options));
     expect(blocked).toMatchObject({ linksChecked: 0, leaseConflicts: 1 });
-    expect(await world.store.releaseLease(shard, 'run-b', clock.now())).toBe(true);
-    const rest = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions(options));
+    expect(await world.sweep.releaseLease(shard, 'run-b', clock.now())).toBe(true);
+    const rest = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions(options));
     expect(rest).toMatchObject({ linksChecked: 6, otherErrors: 0 });
     expect(checksSince(before)).toEqual(linkIds.map(() => 1));
   });
@@ -138,7 +138,7 @@ describe('shard leases: one run at a time per due shard', () => {
     const runs = await Promise.all(
       [0, 1, 2, 3, 0, 1, 2, 3].map((group) =>
         runRecheck(
-          { tracker: world.tracker, store: world.store },
+          { tracker: world.tracker, store: world.sweep },
           recheckOptions({ shards: shardsForGroup(group, 4), concurrency: 3 }),
         ),
       ),
@@ -155,7 +155,7 @@ describe('shard leases: one run at a time per due shard', () => {
     const shards = new Set(linkIds.map((linkId) => dueShardOf(linkId)));
     calls.clear();
 
-    const sweep = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions());
+    const sweep = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions());
     expect(sweep).toMatchObject({ linksChecked: 20, transitionsRecorded: 0 });
     const writes = Object.fromEntries(
       ['UpdateItemCommand', 'PutItemCommand', 'TransactWriteItemsCommand', 'GetItemCommand'].map((name) => [
@@ -171,17 +171,17 @@ describe('shard leases: one run at a time per due shard', () => {
     });
 
     calls.clear();
-    const idle = await runRecheck({ tracker: world.tracker, store: world.store }, recheckOptions());
+    const idle = await runRecheck({ tracker: world.tracker, store: world.sweep }, recheckOptions());
     expect(idle.linksChecked).toBe(0);
     expect([...calls.keys()].filter((name) => name !== 'QueryCommand')).toEqual([]);
   });
 });
 
-describe('LinkStore shard leases', () => {
+describe('SweepQueries shard leases', () => {
   it('are held by one run at a time: taken when free, ended or already its own; renewed and released only by their holder', async () => {
     const shard = 'due#lease-test';
     const now = clock.now();
-    const store = world.store;
+    const store = world.sweep;
 
     expect(await store.takeLease(shard, 'a', now + 10_000, now)).toBe(true);
     expect(await store.takeLease(shard, 'b', now + 10_000, now)).toBe(false);

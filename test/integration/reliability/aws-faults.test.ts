@@ -11,8 +11,11 @@ import { instantPayCredentials } from '#shared/credentials/instantpay-credential
 import { EventPublisher } from '#shared/events/event-publisher.ts';
 import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import { runRecheck } from '#shared/recheck/recheck-run.ts';
+import { LinkQueries } from '#shared/store/link-queries.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
+import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
 import { recheckOptions } from '#test/support/recheck-options.ts';
 import { TcpProxy } from '#test/support/tcp-proxy.ts';
@@ -48,7 +51,7 @@ describe('reliability: AWS failing under the tracker', () => {
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       before: async (minute) => {
@@ -115,7 +118,9 @@ describe('reliability: AWS failing under the tracker', () => {
     const proxy = await TcpProxy.start(process.env.AWS_ENDPOINT_URL!);
     onTestFinished(() => proxy.close());
     const viaProxy = { ...AWS_CLIENT_CONFIG, endpoint: proxy.url };
-    const store = new LinkStore({ tableName: world.names.table, client: documentClient(viaProxy) });
+    const tableOptions = { tableName: world.names.table, client: documentClient(viaProxy) };
+    const store = new LinkStore(tableOptions);
+    const sweep = new SweepQueries(tableOptions);
     const tracker = createTracker(world.config, {
       store,
       publisher: new EventPublisher({
@@ -134,7 +139,8 @@ describe('reliability: AWS failing under the tracker', () => {
       log: world.log.logger,
       random: () => 0.5,
     });
-    const call = apiCaller(createApi(tracker, world.log.logger));
+    const requests = new LinkRequests({ tracker, store, queries: new LinkQueries(tableOptions) });
+    const call = apiCaller(createApi(requests, world.log.logger));
     await registerAll(call, links);
     const probes: Array<{ phase: string; status: number; type: string; ms: number }> = [];
     const probe = async (phase: string, linkId: string) => {
@@ -157,11 +163,11 @@ describe('reliability: AWS failing under the tracker', () => {
     const runs = await runSchedule({
       clock,
       tracker,
-      store,
+      store: sweep,
       ledger,
       log: world.log.logger,
       run: async (minute) => {
-        const running = runRecheck({ tracker, store, log: world.log.logger }, recheckOptions());
+        const running = runRecheck({ tracker, store: sweep, log: world.log.logger }, recheckOptions());
         if (minute !== FINAL_MINUTE) return running;
         const cut = outage();
         try {

@@ -40,12 +40,12 @@ describe('reliability: one link, many checkers', () => {
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       run: async (minute) => {
         const [summary] = await Promise.all([
-          runRecheck({ tracker: world.tracker, store: world.store, log: world.log.logger }, recheckOptions()),
+          runRecheck({ tracker: world.tracker, store: world.sweep, log: world.log.logger }, recheckOptions()),
           ...race(minute, (link) => world.call('GET', `/links/${link.linkId}`)),
         ]);
         return summary;

@@ -139,14 +139,14 @@ describe('reliability: DynamoDB failing as it does in AWS', () => {
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       run: async (minute) => {
         const outcomes = await Promise.allSettled([
           ...Array.from({ length: SCHEDULED_RUNS }, () =>
             runRecheck(
-              { tracker: world.tracker, store: world.store, log: world.log.logger },
+              { tracker: world.tracker, store: world.sweep, log: world.log.logger },
               recheckOptions({ concurrency: RUN_CONCURRENCY }),
             ),
           ),

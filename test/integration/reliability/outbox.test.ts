@@ -57,7 +57,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       before: async (minute) => {
@@ -82,7 +82,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
           expect(lostByTheRun).toBeGreaterThan(0);
           expect(lostByTheRun).toBeLessThanOrEqual(10);
           expect(run.summary?.unpublished).toBe(lostByTheRun);
-          const outbox = await world.store.listUnpublished(100);
+          const outbox = await world.sweep.listUnpublished(100);
           expect(outbox.map((c) => c.detail.eventId).sort()).toEqual(
             publisher.lost.map((c) => c.detail.eventId).sort(),
           );
@@ -92,7 +92,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
           // moments ago, is left to its own writer for 30 s (REPUBLISH_AFTER_MS)...
           expect(run.summary?.republished).toBe(lostByTheRun);
           expect(run.summary?.unpublished).toBe(0);
-          const outbox = await world.store.listUnpublished(100);
+          const outbox = await world.sweep.listUnpublished(100);
           expect(outbox.map((c) => c.detail.eventId)).toEqual(crashedOnDemand.map((c) => c.detail.eventId));
         }
         // ...and the run after republishes it.
@@ -152,7 +152,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       before: async (minute) => {
@@ -175,7 +175,7 @@ describe('reliability: every recorded change reaches the bus (the outbox)', () =
         if (minute === 1) {
           // Nothing left the process; all of it waits in the outbox (the API call's change too).
           expect(run.summary?.unpublished).toBe(run.summary?.transitionsRecorded);
-          const outbox = await world.store.listUnpublished(1_000);
+          const outbox = await world.sweep.listUnpublished(1_000);
           expect(outbox).toHaveLength((run.summary?.transitionsRecorded ?? 0) + 1);
         }
         if (minute === 2) {

@@ -10,6 +10,7 @@ import { createInstantPayClient } from '#shared/instantpay/client.ts';
 import { keepAliveGet } from '#shared/instantpay/http-get.ts';
 import { isFinal } from '#shared/link/link-status.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { FINAL_MINUTE, registerAll, runSchedule } from '#test/support/ledger.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
 import { apiCaller } from '#test/support/tracker-fixture.ts';
@@ -76,7 +77,9 @@ describe('reliability: InstantPay failing', () => {
       log: world.log.logger,
       random: () => 0.5,
     });
-    const call = apiCaller(createApi(tracker, world.log.logger));
+    const call = apiCaller(
+      createApi(new LinkRequests({ tracker, store: world.store, queries: world.queries }), world.log.logger),
+    );
     await registerAll(call, links);
     const secretValue = (overrides: Record<string, string>) => ({
       clientId: SAMPLE_CREDENTIALS.clientId,
@@ -119,7 +122,7 @@ describe('reliability: InstantPay failing', () => {
     const runs = await runSchedule({
       clock,
       tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       maxRuns: 16,

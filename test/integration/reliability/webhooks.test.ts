@@ -114,7 +114,7 @@ describe('reliability: a webhook subscriber down', () => {
     const runs = await runSchedule({
       clock,
       tracker: world.tracker,
-      store: world.store,
+      store: world.sweep,
       ledger,
       log: world.log.logger,
       before: (minute) => {

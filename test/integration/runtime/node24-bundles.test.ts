@@ -19,6 +19,7 @@ import { httpApiEvent } from '#infra/local/http-api-event.ts';
 import { pollOnce } from '#infra/local/sqs-event-source.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { SAMPLE_CREDENTIALS, type Sandbox, startSandbox } from '#infra/sandbox/server.ts';
+import { LinkQueries } from '#shared/store/link-queries.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { generateWebhookSecret } from '#shared/webhooks/webhook-secret.ts';
 import {
@@ -206,7 +207,7 @@ describe('the synthesized function bundles on Node 24 (the Lambda runtime)', () 
       status: 'ISSUED',
       reference: 'NODE24-1',
     });
-    const changes = await new LinkStore({ tableName }).listChanges(linkId);
+    const changes = await new LinkQueries({ tableName }).listChanges(linkId);
     expect(
       changes.map((change) => [change.detail.sequence, change.detail.status, change.publishedAt !== null]),
     ).toEqual([[1, 'ISSUED', true]]);
@@ -231,7 +232,7 @@ describe('the synthesized function bundles on Node 24 (the Lambda runtime)', () 
     const summary = logLines(invocation.stdout).find((line) => line.message === 'recheck run finished');
     expect(summary).toMatchObject({ linksChecked: 1, transitionsRecorded: 1, otherErrors: 0 });
     expect(await store.getLink(linkId)).toMatchObject({ status: 'PROCESSING' });
-    const changes = await store.listChanges(linkId);
+    const changes = await new LinkQueries({ tableName }).listChanges(linkId);
     expect(
       changes.map((change) => [change.detail.sequence, change.detail.status, change.publishedAt !== null]),
     ).toEqual([

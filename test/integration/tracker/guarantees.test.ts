@@ -6,6 +6,7 @@ import { createInstantPayClient, type InstantPayClient } from '#shared/instantpa
 import type { EmfMetric, EmfWriter } from '#shared/observability/emf.ts';
 import { runRecheck } from '#shared/recheck/recheck-run.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import { captureLog } from '#test/support/capture-log.ts';
 import { recheckOptions } from '#test/support/recheck-options.ts';
 import { apiCaller, trackerFixture } from '#test/support/tracker-fixture.ts';
@@ -57,7 +58,8 @@ function heldTracker() {
   };
   const log = captureLog();
   const tracker = createTracker(world.config, { clock, upstream, log: log.logger, random: () => 0.5 });
-  return { tracker, call: apiCaller(createApi(tracker, log.logger)), called, release, log };
+  const requests = new LinkRequests({ tracker, store: world.store, queries: world.queries });
+  return { tracker, call: apiCaller(createApi(requests, log.logger)), called, release, log };
 }
 
 describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', () => {
@@ -163,7 +165,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     clock.advance(2 * MINUTE);
     const held = heldTracker();
 
-    const run = runRecheck({ tracker: held.tracker, store: world.store }, recheckOptions());
+    const run = runRecheck({ tracker: held.tracker, store: world.sweep }, recheckOptions());
     await held.called;
     expect((await world.call('DELETE', `/links/${linkId}`)).status).toBe(204);
     held.release();
@@ -187,7 +189,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     clock.advance(2 * MINUTE);
     const held = heldTracker();
 
-    const run = runRecheck({ tracker: held.tracker, store: world.store }, recheckOptions());
+    const run = runRecheck({ tracker: held.tracker, store: world.sweep }, recheckOptions());
     await held.called;
     expect((await world.call('DELETE', `/links/${linkId}`)).status).toBe(204);
     held.release();
@@ -210,7 +212,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     for (const jump of [2 * MINUTE, 3 * DAY, 4 * DAY + MINUTE]) {
       clock.advance(jump);
       await runRecheck(
-        { tracker: world.tracker, store: world.store, log: world.log.logger },
+        { tracker: world.tracker, store: world.sweep, log: world.log.logger },
         recheckOptions(),
       );
       outcomes.push(await world.store.getLink(linkId));
@@ -243,7 +245,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     for (const jump of [20 * MINUTE, 12 * 60 * MINUTE, DAY]) {
       clock.advance(jump);
       await runRecheck(
-        { tracker: world.tracker, store: world.store, log: world.log.logger },
+        { tracker: world.tracker, store: world.sweep, log: world.log.logger },
         recheckOptions(),
       );
       watched.push((await world.store.getLink(linkId))?.nextCheckAt !== null);
@@ -282,13 +284,13 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
       clock.advance(MINUTE);
       summaries.push(
         await runRecheck(
-          { tracker: world.tracker, store: world.store, log: world.log.logger },
+          { tracker: world.tracker, store: world.sweep, log: world.log.logger },
           recheckOptions(),
         ),
       );
     }
 
-    const outbox = await world.store.listUnpublished(1_000);
+    const outbox = await world.sweep.listUnpublished(1_000);
     expect(outbox.map((change) => change.detail.linkId)).not.toContain(poison);
     expect(summaries.at(-1)).toMatchObject({
       outboxBacklog: 0,

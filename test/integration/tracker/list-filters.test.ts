@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
-import { LinkStore, linkKey } from '#shared/store/link-store.ts';
+import { LinkQueries } from '#shared/store/link-queries.ts';
+import { linkKey } from '#shared/store/link-store.ts';
 import { countCalls } from '#test/support/sdk-call-counter.ts';
 import { trackerFixture } from '#test/support/tracker-fixture.ts';
 
@@ -171,8 +172,8 @@ describe('GET /links filters', () => {
   it('reads an index, never the table: a Query and a BatchGet per page, no Scan', async () => {
     const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const calls = countCalls(client);
-    const store = new LinkStore({ tableName: world.names.table, client });
-    const page = await store.listLinks({ status: 'ISSUED', state: 'watching' }, 10);
+    const queries = new LinkQueries({ tableName: world.names.table, client });
+    const page = await queries.listLinks({ status: 'ISSUED', state: 'watching' }, 10);
     expect(page.links.map((link) => link.linkId)).toEqual([ids.watched, ids.plain]);
     expect(Object.fromEntries(calls)).toEqual({ QueryCommand: 1, BatchGetItemCommand: 1 });
   });

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { EventPublisher } from '#shared/events/event-publisher.ts';
+import { republishPending } from '#shared/recheck/republish.ts';
 import { trackerFixture } from '#test/support/tracker-fixture.ts';
 
 const clock = new ManualClock(Date.parse('2026-11-25T10:00:00Z'));
@@ -37,7 +38,7 @@ describe('the outbox: recorded changes are never lost when publishing fails', ()
       const response = await world.call('GET', `/links/${linkId}`);
       expect(response.status).toBe(200);
     }
-    const unpublished = await world.store.listUnpublished(100);
+    const unpublished = await world.sweep.listUnpublished(100);
     expect(unpublished.map((c) => c.detail.linkId).sort()).toEqual([...linkIds].sort());
     expect(
       world.log.lines.filter((l) => l.message === 'change left unpublished for the next run'),
@@ -56,15 +57,18 @@ describe('the outbox: recorded changes are never lost when publishing fails', ()
     });
     // Left behind long enough to be republished.
     clock.advance(31_000);
-    const partly = await world.tracker.republishPending();
+    const partly = await republishPending({ tracker: world.tracker, store: world.sweep });
     expect(partly).toEqual({ republished: 2, remaining: 1 });
-    const stillPending = await world.store.listUnpublished(100);
+    const stillPending = await world.sweep.listUnpublished(100);
     expect(stillPending).toHaveLength(1);
 
     // The bus is back: the last one reaches it through the rule and the queue.
     mock.restore();
-    await expect(world.tracker.republishPending()).resolves.toEqual({ republished: 1, remaining: 0 });
-    expect(await world.store.listUnpublished(100)).toEqual([]);
+    await expect(republishPending({ tracker: world.tracker, store: world.sweep })).resolves.toEqual({
+      republished: 1,
+      remaining: 0,
+    });
+    expect(await world.sweep.listUnpublished(100)).toEqual([]);
     const [event] = await world.receiveEvents(1);
     expect(event?.detail.eventId).toBe(stillPending[0]?.detail.eventId);
 
@@ -80,13 +84,16 @@ describe('the outbox: recorded changes are never lost when publishing fails', ()
       .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException' }] });
     const linkId = world.sandbox.createLink({ amount: 10, timeline: [{ afterMs: 0, status: 'CLAIMED' }] });
     await world.call('GET', `/links/${linkId}`);
-    const [recorded] = await world.store.listUnpublished(100);
+    const [recorded] = await world.sweep.listUnpublished(100);
     mock.restore();
     // A change still in flight (just recorded) is not republished: its writer is publishing it.
-    await expect(world.tracker.republishPending()).resolves.toEqual({ republished: 0, remaining: 0 });
+    await expect(republishPending({ tracker: world.tracker, store: world.sweep })).resolves.toEqual({
+      republished: 0,
+      remaining: 0,
+    });
     clock.advance(31_000);
 
-    await world.tracker.republishPending();
+    await republishPending({ tracker: world.tracker, store: world.sweep });
     const events = await world.receiveEvents(1);
     expect(events.map((e) => e.detail.eventId)).toEqual([recorded?.detail.eventId]);
   });

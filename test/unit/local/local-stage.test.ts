@@ -3,13 +3,9 @@ import { functionEnvironment } from '#infra/config/function-environment.ts';
 import { stageConfig } from '#infra/config/stage-config.ts';
 import { LocalSettingsSchema } from '#infra/local/local-settings.ts';
 import { LOCAL_RESOURCES, localEnvironments, localStageConfig } from '#infra/local/local-stage.ts';
-import {
-  ConfigError,
-  loadDiscoveryConfig,
-  loadRecheckConfig,
-  loadRuntimeConfig,
-  parseEnv,
-} from '#shared/config/runtime-config.ts';
+import { loadDiscoveryConfig } from '#shared/config/discovery-config.ts';
+import { loadRecheckConfig } from '#shared/config/recheck-config.ts';
+import { ConfigError, loadRuntimeConfig, parseEnv } from '#shared/config/runtime-config.ts';
 import { loadDeliveryAdminConfig, loadDeliveryConfig } from '#shared/webhooks/delivery-config.ts';
 
 const API_URL = 'http://127.0.0.1:3000';

@@ -1,0 +1,44 @@
+import * as z from '#shared/zod.ts';
+import { DEFAULTS } from './defaults.ts';
+import { type Env, FlagSchema, parseEnv, upstreamShare } from './runtime-config.ts';
+
+/** The scheduled run's own settings, per stage. */
+const RecheckEnvSchema = z.object({
+  RECHECK_CONCURRENCY: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
+    DEFAULTS.recheckConcurrency,
+  ),
+  /** The upstream call budget of the whole stage; each of the parallel runs takes its share. */
+  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), DEFAULTS.upstreamMaxRps),
+  RECHECK_PARALLEL_RUNS: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
+    DEFAULTS.recheckParallelRuns,
+  ),
+  /** Whether the stage runs discovery: then it takes one share of the upstream budget too. */
+  DISCOVERY_ENABLED: z._default(FlagSchema, false),
+  /** Stop taking new links when less than this is left of the invocation. */
+  RECHECK_STOP_BEFORE_MS: z._default(
+    z.coerce.number().check(z.int(), z.gte(0)),
+    DEFAULTS.recheckStopBeforeMs,
+  ),
+});
+
+export interface RecheckConfig {
+  concurrency: number;
+  upstreamMaxRps: number;
+  parallelRuns: number;
+  stopBeforeMs: number;
+  /** The upstream calls per second one recheck run may make: its share of the stage's budget. */
+  runMaxRps: number;
+}
+
+export function loadRecheckConfig(env: Env = process.env): RecheckConfig {
+  const e = parseEnv(RecheckEnvSchema, env);
+  return {
+    concurrency: e.RECHECK_CONCURRENCY,
+    upstreamMaxRps: e.UPSTREAM_MAX_RPS,
+    parallelRuns: e.RECHECK_PARALLEL_RUNS,
+    stopBeforeMs: e.RECHECK_STOP_BEFORE_MS,
+    runMaxRps: upstreamShare(e.UPSTREAM_MAX_RPS, e.RECHECK_PARALLEL_RUNS, e.DISCOVERY_ENABLED),
+  };
+}
