@@ -173,6 +173,8 @@ async function localCloudLatencies(
       INSTANTPAY_CLIENT_ID: SAMPLE_CREDENTIALS.clientId,
       INSTANTPAY_CLIENT_SECRET: SAMPLE_CREDENTIALS.clientSecret,
       INSTANTPAY_ENDPOINT_IP: '127.0.0.1',
+      // No discovery: it would register the benchmark's links before the benchmark does, and add its calls.
+      DISCOVERY_INTERVAL_SECONDS: '0',
       RECHECK_INTERVAL_SECONDS: '3600',
       SCHEDULE_SCALE: '1',
       LOG_LEVEL: 'SILENT',

@@ -291,6 +291,7 @@ export const HANDLER_ENV: Record<string, string> = {
   TABLE_NAME: 'payout-link-tracker-bench-links',
   EVENT_BUS_NAME: 'payout-link-tracker-bench',
   INSTANTPAY_SECRET_NAME: 'payout-link-tracker/bench/instantpay',
+  DELIVERIES_TABLE_NAME: 'payout-link-tracker-bench-deliveries',
   WEBHOOK_SUBSCRIBERS: '[]',
   AWS_REGION: 'ap-south-1',
   POWERTOOLS_LOG_LEVEL: 'INFO',

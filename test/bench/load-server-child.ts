@@ -49,6 +49,8 @@ const cloud = await startLocalCloud(
     INSTANTPAY_CLIENT_ID: SAMPLE_CREDENTIALS.clientId,
     INSTANTPAY_CLIENT_SECRET: SAMPLE_CREDENTIALS.clientSecret,
     INSTANTPAY_ENDPOINT_IP: '127.0.0.1',
+    // No discovery: it would register the load's links before the load does, and add its calls.
+    DISCOVERY_INTERVAL_SECONDS: '0',
   }),
   (line) => send({ type: 'line', line }),
 );
