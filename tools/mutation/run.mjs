@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const node24 = join(root, 'tools/node24/node_modules/.bin/node');
-const stryker = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+const mutationProject = join(root, 'tools/mutation');
+const stryker = join(mutationProject, 'node_modules/@stryker-mutator/core/bin/stryker.js');
 const reportFile = join(root, 'reports/mutation/mutation.json');
 
 /** The parts the issue measures, each with the files it is made of, and the score each must reach. */
@@ -27,14 +28,27 @@ const PARTS = [
   ['shared/webhooks/delivery.ts', (file) => file === 'shared/webhooks/delivery.ts'],
 ];
 
-for (const [what, path] of [
-  ['Node.js 24 (tools/node24: run `npm ci`)', node24],
-  ['StrykerJS (run `npm ci`)', stryker],
-]) {
-  if (!existsSync(path)) {
-    console.error(`npm run mutation: ${what} is missing: ${path}`);
+if (!existsSync(node24)) {
+  console.error(`npm run mutation: Node.js 24 is missing (${node24}): run \`npm ci\` first`);
+  process.exit(2);
+}
+// StrykerJS needs Node.js 22 or newer: it is a project of its own (tools/mutation), installed on first
+// use with this npm running on Node 24, so `npm ci` on Node 20 never installs it nor warns about it.
+// Its vitest runner uses the project's own vitest (tools/mutation/.npmrc: no peer dependency copies).
+if (!existsSync(stryker)) {
+  const npmCli = process.env.npm_execpath;
+  if (!npmCli) {
+    console.error(
+      'npm run mutation: run it through npm (`npm run mutation`), which installs StrykerJS on first use',
+    );
     process.exit(2);
   }
+  console.log('npm run mutation: installing StrykerJS into tools/mutation (first run only)');
+  const install = spawnSync(node24, [npmCli, 'ci', '--no-audit', '--no-fund'], {
+    cwd: mutationProject,
+    stdio: 'inherit',
+  });
+  if (install.status !== 0) process.exit(install.status ?? 1);
 }
 
 const run = spawnSync(node24, [stryker, 'run', 'stryker.config.mjs', ...process.argv.slice(2)], {
