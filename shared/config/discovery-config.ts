@@ -1,7 +1,8 @@
 import { DOCUMENTED_STATUSES, type DocumentedStatus } from '#shared/link/link-status.ts';
 import * as z from '#shared/zod.ts';
 import { DEFAULTS } from './defaults.ts';
-import { type Env, parseEnv, upstreamShare } from './runtime-config.ts';
+import { type Env, parseEnv } from './runtime-config.ts';
+import { UPSTREAM_BUDGET_ENV, upstreamShare } from './upstream-budget.ts';
 
 /** The discovery run's own settings (`functions/discover-links`). */
 const DiscoveryEnvSchema = z.object({
@@ -33,11 +34,7 @@ const DiscoveryEnvSchema = z.object({
     z.coerce.number().check(z.int(), z.gte(0)),
     DEFAULTS.discoveryStopBeforeMs,
   ),
-  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), DEFAULTS.upstreamMaxRps),
-  RECHECK_PARALLEL_RUNS: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
-    DEFAULTS.recheckParallelRuns,
-  ),
+  ...UPSTREAM_BUDGET_ENV,
 });
 
 export interface DiscoveryConfig {

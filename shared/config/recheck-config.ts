@@ -1,6 +1,7 @@
 import * as z from '#shared/zod.ts';
 import { DEFAULTS } from './defaults.ts';
-import { type Env, FlagSchema, parseEnv, upstreamShare } from './runtime-config.ts';
+import { type Env, FlagSchema, parseEnv } from './runtime-config.ts';
+import { UPSTREAM_BUDGET_ENV, upstreamShare } from './upstream-budget.ts';
 
 /** The scheduled run's own settings, per stage. */
 const RecheckEnvSchema = z.object({
@@ -8,12 +9,7 @@ const RecheckEnvSchema = z.object({
     z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
     DEFAULTS.recheckConcurrency,
   ),
-  /** The upstream call budget of the whole stage; each of the parallel runs takes its share. */
-  UPSTREAM_MAX_RPS: z._default(z.coerce.number().check(z.positive(), z.lte(10_000)), DEFAULTS.upstreamMaxRps),
-  RECHECK_PARALLEL_RUNS: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(256)),
-    DEFAULTS.recheckParallelRuns,
-  ),
+  ...UPSTREAM_BUDGET_ENV,
   /** Whether the stage runs discovery: then it takes one share of the upstream budget too. */
   DISCOVERY_ENABLED: z._default(FlagSchema, false),
   /** Stop taking new links when less than this is left of the invocation. */

@@ -78,16 +78,3 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     schedule: { ...DEFAULT_SCHEDULE, scale: e.SCHEDULE_SCALE },
   };
 }
-
-/**
- * How the stage's upstream budget (`UPSTREAM_MAX_RPS`) is split: one equal share per recheck run
- * (`RECHECK_PARALLEL_RUNS`) plus one for discovery when the stage runs it, so all of them at once
- * never exceed it.
- */
-export function upstreamShare(
-  upstreamMaxRps: number,
-  parallelRuns: number,
-  discoveryEnabled: boolean,
-): number {
-  return upstreamMaxRps / (parallelRuns + (discoveryEnabled ? 1 : 0));
-}
