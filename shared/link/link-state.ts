@@ -35,6 +35,11 @@ export interface LinkState {
   failingSince: number | null;
   /** The error of the last check, while checks fail; `null` after a successful one. */
   lastError: CheckError | null;
+  /**
+   * Found by discovery before any change was recorded (its first check failed): its first change
+   * carries `trigger: "discovered"`, whichever check records it.
+   */
+  discovered?: true;
 }
 
 /**

@@ -131,6 +131,7 @@ export function linkStateOf(item: Record<string, unknown>): LinkState {
     watchEnded: get('watchEnded', null),
     failingSince: get<number | null>('failingSince', null),
     lastError: get('lastError', null),
+    ...(item.discovered === true ? { discovered: true } : {}),
   };
 }
 

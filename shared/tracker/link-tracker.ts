@@ -233,7 +233,7 @@ export class LinkTracker {
       observed = this.masked(await this.deps.upstream.trackLink(linkId));
     } catch (error) {
       if (error instanceof UpstreamUnavailableError)
-        await this.keepWatching(linkId, registration, existing, error);
+        await this.keepWatching(linkId, registration, existing, error, options.trigger === 'discovered');
       throw error;
     }
     // Created only by the call whose write made the item: of racing registrations, one answers 201.
@@ -250,11 +250,13 @@ export class LinkTracker {
     registration: Registration,
     existing: LinkState | null,
     error: UpstreamUnavailableError,
+    discovered = false,
   ): Promise<void> {
     let current = existing;
     for (let attempt = 1; attempt <= this.maxWriteAttempts; attempt++) {
       const now = this.clock.now();
-      const base = withRegistration(current ?? newLinkState(linkId, now), registration);
+      const created = { ...newLinkState(linkId, now), ...(discovered ? { discovered: true as const } : {}) };
+      const base = withRegistration(current ?? created, registration);
       const next =
         current === null
           ? applyFailedCheck(base, now, this.schedule, failedCheckOf(error), this.deps.config.schedule)
@@ -285,7 +287,12 @@ export class LinkTracker {
         ? withRegistration(current ?? newLinkState(linkId, now), registration)
         : current;
       const pendingRegistration = registration !== undefined && registrationPending(wanted, current);
-      const diff = diffObservation(wanted, observed, { trigger, stage: this.deps.config.stage });
+      // A link discovery found while InstantPay was down: its first change says how it was found.
+      const changeTrigger = wanted?.discovered && wanted.sequence === 0 ? 'discovered' : trigger;
+      const diff = diffObservation(wanted, observed, {
+        trigger: changeTrigger,
+        stage: this.deps.config.stage,
+      });
       let next: LinkState;
       let changes: LinkChange[] = [];
       if (diff.kind === 'stale' || diff.kind === 'final') {

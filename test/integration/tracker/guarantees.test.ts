@@ -3,6 +3,7 @@ import { createApi } from '#functions/track-link/app.ts';
 import { ManualClock } from '#infra/sandbox/clock.ts';
 import { instantPayCredentials } from '#shared/credentials/instantpay-credentials.ts';
 import { createInstantPayClient, type InstantPayClient } from '#shared/instantpay/client.ts';
+import { UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
 import type { EmfMetric, EmfWriter } from '#shared/observability/emf.ts';
 import { runRecheck } from '#shared/recheck/recheck-run.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
@@ -255,6 +256,23 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
     expect(await world.store.getLink(linkId)).toMatchObject({
       watchEnded: { reason: 'expired-unreachable' },
     });
+  });
+
+  it('a discovered link whose first check failed still has trigger "discovered" on its first change, recorded by a scheduled check', async () => {
+    const linkId = world.sandbox.createLink({ amount: 7, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
+    world.sandbox.addFault({ kind: 'http-status', value: 503, linkId, count: 1 });
+    await expect(world.tracker.registerDiscovered(linkId, {})).rejects.toBeInstanceOf(
+      UpstreamUnavailableError,
+    );
+    expect(await world.store.getLink(linkId)).toMatchObject({ status: null, sequence: 0 });
+
+    clock.advance(30 * MINUTE);
+    await runRecheck({ tracker: world.tracker, store: world.sweep, log: world.log.logger }, recheckOptions());
+
+    const changes = await world.queries.listChanges(linkId);
+    expect(changes.map((change) => [change.detail.status, change.detail.trigger])).toEqual([
+      ['ISSUED', 'discovered'],
+    ]);
   });
 
   it('a change the bus refuses for good is quarantined after a few tries; the rest of the outbox goes out', async () => {
