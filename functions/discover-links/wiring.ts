@@ -12,6 +12,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { FUNCTION_NAMES } from '#shared/resource-names.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRegistrations } from '#shared/tracker/link-registrations.ts';
 import { createDiscovery } from './app.ts';
 
 export type DiscoverHandler = (event: unknown, context: Context) => Promise<void>;
@@ -35,7 +36,10 @@ export function createDiscoverHandler(env: Env): DiscoverHandler {
   const store = new LinkStore({ tableName: config.tableName });
   const discover = createDiscovery(
     {
-      tracker: createTracker(config, { store, upstream, log: logger, metrics }),
+      registrations: new LinkRegistrations({
+        tracker: createTracker(config, { store, upstream, log: logger, metrics }),
+        store,
+      }),
       upstream: createInstantPayListClient(upstreamOptions),
       store: new DiscoveryStore({ tableName: config.tableName }),
     },

@@ -2,11 +2,12 @@ import { type Clock, systemClock } from '#shared/clock.ts';
 import { InstantPayError, UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
 import type { InstantPayListClient, ListedLink } from '#shared/instantpay/list-client.ts';
 import type { Log } from '#shared/observability/log.ts';
-import type { LinkTracker, Registration } from '#shared/tracker/link-tracker.ts';
+import type { LinkRegistrations } from '#shared/tracker/link-registrations.ts';
+import type { Registration } from '#shared/tracker/link-tracker.ts';
 import type { DiscoveryPosition, DiscoveryStore } from './discovery-store.ts';
 
 export interface DiscoveryDeps {
-  tracker: Pick<LinkTracker, 'registerDiscovered'>;
+  registrations: Pick<LinkRegistrations, 'registerDiscovered'>;
   upstream: InstantPayListClient;
   store: Pick<DiscoveryStore, 'readCursor' | 'moveCursor' | 'knownLinkIds'>;
   log: Log;
@@ -180,7 +181,7 @@ async function registerPage(
       const link = unknown[next++]!;
       await options.rateLimit.take();
       try {
-        const result = await deps.tracker.registerDiscovered(link.linkId, registrationOf(link));
+        const result = await deps.registrations.registerDiscovered(link.linkId, registrationOf(link));
         if (result?.created) summary.linksDiscovered++;
         else summary.alreadyKnown++;
       } catch (error) {

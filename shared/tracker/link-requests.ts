@@ -8,6 +8,7 @@ import {
   type StoredChange,
 } from '#shared/store/link-queries.ts';
 import type { LinkStore } from '#shared/store/link-store.ts';
+import { LinkRegistrations } from './link-registrations.ts';
 import type { CheckResult, LinkTracker, Registration } from './link-tracker.ts';
 import { ConcurrentUpdateError, InvalidRequestError, LinkNotTrackedError } from './tracker-errors.ts';
 
@@ -23,11 +24,15 @@ export interface LinkRequestsDeps {
  * registrations are the core's (`LinkTracker`); the scheduled run never needs the rest.
  */
 export class LinkRequests {
-  constructor(private readonly deps: LinkRequestsDeps) {}
+  private readonly registrations: LinkRegistrations;
 
-  /** {@link LinkTracker.register}. */
+  constructor(private readonly deps: LinkRequestsDeps) {
+    this.registrations = new LinkRegistrations({ tracker: deps.tracker, store: deps.store });
+  }
+
+  /** {@link LinkRegistrations.register}. */
   register(linkId: string, registration: Registration): Promise<CheckResult> {
-    return this.deps.tracker.register(linkId, registration);
+    return this.registrations.register(linkId, registration);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '#shared/clock.ts';
 import type { EventPublisher } from '#shared/events/event-publisher.ts';
 import type { InstantPayClient } from '#shared/instantpay/client.ts';
-import { type InstantPayError, UpstreamUnavailableError } from '#shared/instantpay/errors.ts';
+import type { InstantPayError } from '#shared/instantpay/errors.ts';
 import {
   applyFailedCheck,
   applyObservation,
@@ -79,16 +79,8 @@ export interface Registration {
   metadata?: Record<string, string>;
 }
 
-/** How a registration is made: `POST /links` (`on-demand`), or discovery's. */
-interface RegisterOptions {
-  /** The trigger of the changes this registration records. */
-  trigger: Trigger;
-  /** Register only a link the table does not hold at all (answers `null` otherwise, without calling InstantPay). */
-  onlyIfUnknown?: boolean;
-}
-
 /** How {@link LinkTracker.record} writes one observation. */
-interface RecordOptions extends Pick<CheckOptions, 'trigger' | 'deferPublishing'> {
+export interface RecordOptions extends Pick<CheckOptions, 'trigger' | 'deferPublishing'> {
   /** The time of the check, for the state's counters and the schedule. */
   now: number;
   /** `POST /links`'s fields, written on top of whatever the table holds at each try. */
@@ -142,7 +134,7 @@ export class LinkTracker {
    */
   async check(linkId: string, options: CheckOptions): Promise<CheckResult> {
     const known = options.known ?? { kind: 'unread' };
-    const observed = this.masked(await this.deps.upstream.trackLink(linkId));
+    const observed = await this.observe(linkId);
     const now = this.clock.now();
 
     let stored: LinkState | null;
@@ -187,7 +179,7 @@ export class LinkTracker {
   ): Promise<LinkState | null> {
     const state = await this.store.getLink(linkId);
     if (state === null || state.nextCheckAt !== dueAt) return null;
-    const next = applyFailedCheck(state, this.clock.now(), this.schedule, failure, this.deps.config.schedule);
+    const next = this.afterFailedCheck(state, this.clock.now(), failure);
     const result = await this.store.saveState(state.version, next);
     if (!result.ok) return null;
     if (next.watchEnded && !state.watchEnded) {
@@ -202,71 +194,9 @@ export class LinkTracker {
     return result.state;
   }
 
-  /**
-   * Registers a link for watching (idempotent) and checks it once. A link InstantPay does not know
-   * is not stored; while InstantPay is unavailable the link is stored, watched with backoff, and
-   * the error is rethrown so the caller can say so. The registration's fields are written whatever
-   * the observation turns out to be (stale, or about a link already final).
-   */
-  async register(linkId: string, registration: Registration): Promise<CheckResult> {
-    return (await this.registerAs(linkId, registration, { trigger: 'on-demand' }))!;
-  }
-
-  /**
-   * Registers a link the discovery run found, exactly as {@link register} would, but only if the
-   * table holds no item for it (a link somebody registered, or unwatched, is never taken back):
-   * `null` then, without calling InstantPay. Its first changes carry `trigger: "discovered"`.
-   */
-  async registerDiscovered(linkId: string, registration: Registration): Promise<CheckResult | null> {
-    return this.registerAs(linkId, registration, { trigger: 'discovered', onlyIfUnknown: true });
-  }
-
-  private async registerAs(
-    linkId: string,
-    registration: Registration,
-    options: RegisterOptions,
-  ): Promise<CheckResult | null> {
-    const existing = await this.store.getLink(linkId);
-    if (existing !== null && options.onlyIfUnknown) return null;
-    let observed: LinkObservation;
-    try {
-      observed = this.masked(await this.deps.upstream.trackLink(linkId));
-    } catch (error) {
-      if (error instanceof UpstreamUnavailableError)
-        await this.keepWatching(linkId, registration, existing, error, options.trigger === 'discovered');
-      throw error;
-    }
-    // Created only by the call whose write made the item: of racing registrations, one answers 201.
-    return this.record(observed, existing, {
-      trigger: options.trigger,
-      now: this.clock.now(),
-      registration,
-    });
-  }
-
-  /** A registration while InstantPay is unavailable: stored and watched with backoff, never lost. */
-  private async keepWatching(
-    linkId: string,
-    registration: Registration,
-    existing: LinkState | null,
-    error: UpstreamUnavailableError,
-    discovered = false,
-  ): Promise<void> {
-    let current = existing;
-    for (let attempt = 1; attempt <= this.maxWriteAttempts; attempt++) {
-      const now = this.clock.now();
-      const created = { ...newLinkState(linkId, now), ...(discovered ? { discovered: true as const } : {}) };
-      const base = withRegistration(current ?? created, registration);
-      const next =
-        current === null
-          ? applyFailedCheck(base, now, this.schedule, failedCheckOf(error), this.deps.config.schedule)
-          : this.registered(base, now);
-      const saved = await this.store.saveState(current?.version ?? null, next);
-      if (saved.ok) return;
-      current = saved.current;
-      if (saved.contended) await this.pause(attempt);
-    }
-    throw new ConcurrentUpdateError(linkId);
+  /** What InstantPay says of the link now, masked unless the stage keeps personal data. Throws its typed errors. */
+  async observe(linkId: string): Promise<LinkObservation> {
+    return this.masked(await this.deps.upstream.trackLink(linkId));
   }
 
   /**
@@ -274,7 +204,7 @@ export class LinkTracker {
    * the caller last read of the table (`null`: no item); a registration's fields go on top of
    * whatever is in the table at each try.
    */
-  private async record(
+  async record(
     observed: LinkObservation,
     persisted: LinkState | null,
     options: RecordOptions,
@@ -305,7 +235,7 @@ export class LinkTracker {
         if (!pendingRegistration || wanted === null) {
           return { state: current ?? wanted!, changes: [], unpublished: 0, created: false, finalConflict };
         }
-        next = this.registered(wanted, now);
+        next = this.rewatched(wanted, now);
       } else {
         if (diff.kind === 'unchanged' && attempt > 1 && !pendingRegistration && current !== null) {
           // The writer that beat us recorded this same view (or a newer one): nothing left to record.
@@ -355,8 +285,13 @@ export class LinkTracker {
     await this.sleep(Math.round(this.random() * 25 * 2 ** (attempt - 1)));
   }
 
+  /** The state after a failed check at `now`: backoff, or the end of watching for a link that keeps failing. */
+  afterFailedCheck(state: LinkState, now: number, failure: FailedCheck): LinkState {
+    return applyFailedCheck(state, now, this.schedule, failure, this.deps.config.schedule);
+  }
+
   /** A registration written on its own: watched again (due now) unless final, never past its expiry. */
-  private registered(state: LinkState, now: number): LinkState {
+  rewatched(state: LinkState, now: number): LinkState {
     const final = state.status !== null && isFinal(state.status);
     const { expiryGraceMs, scale } = this.deps.config.schedule;
     let nextCheckAt = final ? null : (state.nextCheckAt ?? now);
@@ -427,7 +362,8 @@ export class LinkTracker {
   }
 }
 
-function withRegistration(state: LinkState, details: Registration): LinkState {
+/** `state` with the registration's fields on top. */
+export function withRegistration(state: LinkState, details: Registration): LinkState {
   return {
     ...state,
     ...(details.expiresAt === undefined ? {} : { expiresAt: details.expiresAt }),

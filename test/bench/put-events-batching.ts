@@ -11,6 +11,7 @@ import { EventBridgeClient, type PutEventsCommandInput } from '@aws-sdk/client-e
 import { loadRuntimeConfig } from '#shared/config/runtime-config.ts';
 import { EventPublisher, MAX_ENTRIES_PER_CALL } from '#shared/events/event-publisher.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRegistrations } from '#shared/tracker/link-registrations.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atLeast, type Benchmark, type Figure } from './figures.ts';
 import { MemoryLinkStore } from './memory-link-store.ts';
@@ -92,7 +93,7 @@ async function batchingFigures(): Promise<Figure[]> {
     let next = 0;
     await inParallel(LINKS, CONCURRENCY, async () => {
       const linkId = links[next++] as string;
-      const { state } = await tracker.register(linkId, {});
+      const { state } = await new LinkRegistrations({ tracker, store }).register(linkId, {});
       if (state.status !== 'ISSUED') throw new Error(`link ${linkId} was ${state.status} at registration`);
     });
     if (Date.now() >= firstCreated + MOVES_AFTER_MS) {

@@ -22,6 +22,7 @@ import { LinkStore } from '#shared/store/link-store.ts';
 import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { DUE_SHARDS, LEASE_PK_PREFIX } from '#shared/store/table-definition.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRegistrations } from '#shared/tracker/link-registrations.ts';
 import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
 import { atMost, type Benchmark, type Figure } from './figures.ts';
@@ -138,7 +139,7 @@ async function sweepWrites(
         : [{ afterMs: 0, status: 'ISSUED' }],
     });
     lastCreatedAt = Math.max(lastCreatedAt, Date.now());
-    await tracker.register(linkId, {});
+    await new LinkRegistrations({ tracker, store }).register(linkId, {});
   });
   if (changing) {
     await new Promise((resolve) =>

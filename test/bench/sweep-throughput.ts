@@ -26,6 +26,7 @@ import { TokenBucket } from '#shared/recheck/token-bucket.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRegistrations } from '#shared/tracker/link-registrations.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { benchMoto } from './bench-moto.ts';
 import { onCleanup, progress } from './cleanup.ts';
@@ -96,7 +97,7 @@ async function sweepOnce(
 
   await inParallel(count, CONCURRENCY, async () => {
     const linkId = await sandbox.createLink({ amount: 100, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
-    await tracker.register(linkId, {});
+    await new LinkRegistrations({ tracker, store }).register(linkId, {});
   });
 
   try {

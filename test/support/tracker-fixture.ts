@@ -20,6 +20,7 @@ import { LinkQueries } from '#shared/store/link-queries.ts';
 import { LinkStore } from '#shared/store/link-store.ts';
 import { SweepQueries } from '#shared/store/sweep-queries.ts';
 import { createTracker } from '#shared/tracker/create-tracker.ts';
+import { LinkRegistrations } from '#shared/tracker/link-registrations.ts';
 import { LinkRequests } from '#shared/tracker/link-requests.ts';
 import type { LinkTracker } from '#shared/tracker/link-tracker.ts';
 import { captureLog } from './capture-log.ts';
@@ -98,6 +99,8 @@ export async function trackerFixture(options: FixtureOptions = {}) {
   const queries = new LinkQueries({ tableName: names.table });
   const sweep = new SweepQueries({ tableName: names.table });
   const requests = new LinkRequests({ tracker, store, queries });
+  // Discovery's registrations (the API's go through `requests`).
+  const registrations = new LinkRegistrations({ tracker, store });
   const api = createApi(requests, log.logger);
 
   const call = apiCaller(api);
@@ -134,6 +137,7 @@ export async function trackerFixture(options: FixtureOptions = {}) {
     queries,
     sweep,
     requests,
+    registrations,
     api,
     call,
     receiveEvents,

@@ -36,7 +36,7 @@ const linkId = (i: number) => `disc-${String(i).padStart(4, '0')}`;
 function run(remainingTimeMs: () => number = () => 60_000): Promise<DiscoverySummary> {
   return runDiscovery(
     {
-      tracker: world.tracker,
+      registrations: world.registrations,
       upstream: {
         listLinks: async (query) => {
           pagesAsked.push(`${query.statuses.join(',')}:${query.pageNumber}`);

@@ -261,7 +261,7 @@ describe('the guarantees hold at the edges (API, schedule, emulator, sandbox)', 
   it('a discovered link whose first check failed still has trigger "discovered" on its first change, recorded by a scheduled check', async () => {
     const linkId = world.sandbox.createLink({ amount: 7, timeline: [{ afterMs: 0, status: 'ISSUED' }] });
     world.sandbox.addFault({ kind: 'http-status', value: 503, linkId, count: 1 });
-    await expect(world.tracker.registerDiscovered(linkId, {})).rejects.toBeInstanceOf(
+    await expect(world.registrations.registerDiscovered(linkId, {})).rejects.toBeInstanceOf(
       UpstreamUnavailableError,
     );
     expect(await world.store.getLink(linkId)).toMatchObject({ status: null, sequence: 0 });
