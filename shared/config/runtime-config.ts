@@ -10,15 +10,17 @@ export const FlagSchema = z.pipe(
 );
 
 /** A positive number, written as a decimal or a fraction (`1/60`). */
-export const RatioSchema = z
-  .pipe(
+export const RatioSchema = z.pipe(
+  z.pipe(
     z.string().check(z.regex(/^\d+(\.\d+)?(\/\d+(\.\d+)?)?$/, 'a positive number such as 1, 0.5 or 1/60')),
     z.transform((text) => {
       const [top, bottom] = text.split('/');
       return Number(top) / (bottom === undefined ? 1 : Number(bottom));
     }),
-  )
-  .check(z.refine((value) => Number.isFinite(value) && value > 0, 'a positive number'));
+  ),
+  // zod's number refuses NaN (0/0) and the infinities (1/0).
+  z.number('a positive number').check(z.positive('a positive number')),
+);
 
 export const positiveInt = (fallback: number) =>
   z._default(z.coerce.number().check(z.int(), z.positive()), fallback);

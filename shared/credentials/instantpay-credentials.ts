@@ -7,7 +7,7 @@ const InstantPayCredentialsSchema = z.object({
   clientId: z.string().check(z.minLength(1)),
   clientSecret: z.string().check(z.minLength(1)),
   endpointIp: z.string().check(z.minLength(1)),
-  authCode: z._default(z.literal('1'), '1'),
+  authCode: z._default(z.enum(['1']), '1'),
   baseUrl: z.optional(z.url({ protocol: /^https?$/ })),
 });
 export type InstantPayCredentials = z.infer<typeof InstantPayCredentialsSchema>;

@@ -94,6 +94,16 @@ describe('instantPayCredentials (Secrets Manager on the emulator)', () => {
     expect((error as Error).message).not.toContain('hush-123');
   });
 
+  it('refuses an authCode other than the documented "1", naming the field, never its value', async () => {
+    const { client, secretName } = await newSecret({ ...good, authCode: '2' });
+    const error = await instantPayCredentials({ secretName, client })
+      .get()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MalformedSecretError);
+    expect((error as Error).message).toContain('authCode');
+    expect((error as Error).message).not.toContain('very-secret-value');
+  });
+
   it('rejects a secret that is not JSON without quoting it', async () => {
     const { client, secretName } = await newSecret('clientSecret=oops-hunter2');
     const error = await instantPayCredentials({ secretName, client })

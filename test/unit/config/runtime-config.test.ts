@@ -25,4 +25,19 @@ describe('the runtime configuration', () => {
       'Invalid environment: STAGE: a lower-case stage name such as dev or prod; TABLE_NAME: Invalid input: expected string, received undefined; UPSTREAM_TIMEOUT_MS: Too small: expected number to be >0',
     );
   });
+
+  it.each(['0', '0/5', '1/0', '0/0'])(
+    'refuses a schedule scale of %s: not a finite positive number',
+    (scale) => {
+      expect(() => loadRuntimeConfig({ ...ENV, SCHEDULE_SCALE: scale })).toThrow(
+        'Invalid environment: SCHEDULE_SCALE: a positive number',
+      );
+    },
+  );
+
+  it('says how to write a schedule scale that is not a number', () => {
+    expect(() => loadRuntimeConfig({ ...ENV, SCHEDULE_SCALE: 'fast' })).toThrow(
+      'SCHEDULE_SCALE: a positive number such as 1, 0.5 or 1/60',
+    );
+  });
 });
