@@ -107,8 +107,9 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 /**
  * The core of the tracker, shared by the API, the scheduled run and discovery: observe a link
- * upstream, record what changed exactly once, publish it, and keep the link's schedule. The API's
- * other requests are `LinkRequests` (`link-requests.ts`); the outbox's republishing is the sweep's
+ * upstream, record what changed exactly once, publish it, and keep the link's schedule. Registering
+ * a link is `LinkRegistrations` (`link-registrations.ts`), the API's other requests are
+ * `LinkRequests` (`link-requests.ts`); the outbox's republishing is the sweep's
  * (`shared/recheck/republish.ts`).
  */
 export class LinkTracker {
