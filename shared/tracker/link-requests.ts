@@ -20,8 +20,9 @@ export interface LinkRequestsDeps {
 }
 
 /**
- * What the API asks of the tracker: register, read now, a link's changes, unwatch, list. Checks and
- * registrations are the core's (`LinkTracker`); the scheduled run never needs the rest.
+ * What the API asks of the tracker: register, read now, a link's changes, unwatch, list. Checks are
+ * the core's (`LinkTracker`), registrations `LinkRegistrations`'; the scheduled run needs neither
+ * the registrations nor the rest.
  */
 export class LinkRequests {
   private readonly registrations: LinkRegistrations;
