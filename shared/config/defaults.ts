@@ -5,6 +5,8 @@
 export const DEFAULTS = {
   /** `UPSTREAM_TIMEOUT_MS`: one InstantPay call. */
   upstreamTimeoutMs: 5_000,
+  /** `AWS_CALL_TIMEOUT_MS`: one attempt of an AWS SDK call, from the request sent to its answer. */
+  awsCallTimeoutMs: 5_000,
   /** `SECRET_MAX_AGE_SECONDS`: how long a container keeps a secret before reading it again. */
   secretMaxAgeSeconds: 300,
   /** `MASK_PERSONAL_DATA`: on unless a stage opts out. */

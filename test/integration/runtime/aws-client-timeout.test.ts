@@ -4,14 +4,17 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLIENT_CONFIG } from '#shared/aws/client-config.ts';
+import { awsClientConfig } from '#shared/aws/client-config.ts';
 
 // A service that accepts the connection and never answers: a hung DynamoDB partition, a half-open
 // connection through a NAT. The functions' clients must fail such a call within their
 // `requestTimeout`, so a Lambda answers (a 503, a failed check left due) instead of hanging until
 // it is killed. One attempt here (`maxAttempts: 1`) to keep the test short; the functions keep the
 // SDK's retries, so a call that keeps hanging fails after `maxAttempts` timeouts.
-const REQUEST_TIMEOUT_MS = AWS_CLIENT_CONFIG.requestHandler.requestTimeout;
+// The deployed configuration: the stacks do not set `AWS_CALL_TIMEOUT_MS` (the integration tests'
+// own environment raises it for the emulator).
+const DEPLOYED = awsClientConfig({});
+const REQUEST_TIMEOUT_MS = DEPLOYED.requestHandler.requestTimeout;
 /** How long past the timeout a call may take to fail: the socket's teardown, a loaded machine. */
 const SLACK_MS = 3_000;
 
@@ -58,9 +61,9 @@ async function outcome(call: Promise<unknown>): Promise<{ error: unknown; ms: nu
   }
 }
 
-describe('the AWS clients of the functions (AWS_CLIENT_CONFIG) against a service that never answers', () => {
+describe('the AWS clients of the functions (awsClientConfig) against a service that never answers', () => {
   const config = () => ({
-    ...AWS_CLIENT_CONFIG,
+    ...DEPLOYED,
     maxAttempts: 1,
     endpoint,
     region: 'ap-south-1',
