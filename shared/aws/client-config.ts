@@ -11,7 +11,8 @@ const AwsCallEnvSchema = z.object({ AWS_CALL_TIMEOUT_MS: positiveInt(DEFAULTS.aw
  * `@smithy/node-http-handler` 4.x) and the call goes on waiting: `throwOnRequestTimeout` makes it
  * fail with a `TimeoutError`, which the SDK retries like a network error. The SDK's own retries
  * (3 attempts, with backoff) stay on for throttling and network errors, so a call that keeps hanging
- * fails after about 15 s, within the API's 29 s and the schedule's stop margin.
+ * fails after about 15 s, within the API function's 29 s. A scheduled run stops taking links 15 s
+ * before its end; a write hanging that long may outlast it, and its link stays due for the next run.
  *
  * `AWS_CALL_TIMEOUT_MS` (default 5000) is one attempt's timeout. The stacks leave it at its default;
  * the integration tests raise it for the emulator, which serves one request at a time, so a burst of
